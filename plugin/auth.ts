@@ -1,0 +1,72 @@
+/**
+ * Bearer-token authentication against `[users]`, or the host's own
+ * `authenticate` hook. Tokens are compared in constant time.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import type { BerryConfig, User } from './config/types.js'
+import { Unauthenticated } from './errors.js'
+import type { BerryUser } from './user.js'
+
+export type Authenticate = (request: FastifyRequest) => BerryUser | null | undefined | Promise<BerryUser | null | undefined>
+
+function digest (text: string): Buffer {
+  return createHash('sha256').update(text).digest()
+}
+
+interface TokenEntry {
+  readonly digest: Buffer
+  readonly user: User
+}
+
+/**
+ * Users by token digest. Every lookup compares against every entry so the
+ * time taken does not depend on which token (if any) matched.
+ */
+export class TokenTable {
+  readonly #entries: readonly TokenEntry[]
+
+  constructor (config: BerryConfig) {
+    this.#entries = config.users.map((user) => ({ digest: digest(user.token), user }))
+  }
+
+  get size (): number {
+    return this.#entries.length
+  }
+
+  find (token: string): User | undefined {
+    const wanted = digest(token)
+    let found: User | undefined
+    for (const entry of this.#entries) {
+      if (timingSafeEqual(entry.digest, wanted)) found = entry.user
+    }
+    return found
+  }
+}
+
+export function bearerToken (header: string | undefined): string | undefined {
+  if (header === undefined) return undefined
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
+  return match?.[1]
+}
+
+export function toBerryUser (user: User): BerryUser {
+  return { id: user.id, allowedModels: user.allowedModels, tags: user.tags }
+}
+
+/** Resolves the caller or throws the 401 the client should see. */
+export async function authenticateRequest (request: FastifyRequest, tokens: TokenTable, hook: Authenticate | undefined): Promise<BerryUser> {
+  if (hook !== undefined) {
+    const user = await hook(request)
+    if (user === null || user === undefined) throw Unauthenticated('Invalid or missing credentials')
+    return user
+  }
+  const token = bearerToken(request.headers.authorization)
+  if (token === undefined) {
+    throw Unauthenticated("Missing bearer token: send 'Authorization: Bearer <token>'")
+  }
+  const user = tokens.find(token)
+  if (user === undefined) throw Unauthenticated('Invalid API token')
+  if (!user.enabled) throw Unauthenticated('This API token is disabled')
+  return toBerryUser(user)
+}

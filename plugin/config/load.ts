@@ -1,0 +1,290 @@
+/**
+ * Config source -> frozen, resolved `BerryConfig`, or a `BERRY_ERR_INVALID_CONFIG`
+ * error listing every problem, one per line, each naming its TOML path.
+ */
+import { readFileSync } from 'node:fs'
+import { Compile } from 'typebox/compile'
+import { InvalidConfig } from '../errors.js'
+import { modelKeyOf } from '../select/lookup.js'
+import { ConfigSchema, STRATEGIES, type RawBackend, type RawConfig, type RawModel, type RawProvider, type RawSettings, type RawUser } from './schema.js'
+import { readConfigSource, substituteEnv, type ConfigSource } from './source.js'
+import type { Backend, BerryConfig, BreakerSettings, Model, PinningPolicy, Provider, Settings, Strategy, User } from './types.js'
+
+export const DEFAULT_TIMEOUT_SECONDS = 30
+export const DEFAULT_MAX_ATTEMPTS = 3
+export const DEFAULT_FAILURE_THRESHOLD = 5
+export const DEFAULT_COOLDOWN_SECONDS = 60
+export const DEFAULT_RECOVERY_CHECK_SECONDS = 10
+export const DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS = 60
+export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
+export const DEFAULT_CONNECTIONS_PER_ORIGIN = 1024
+
+/**
+ * Keys of the original system that berry accepts and ignores, with one
+ * warning each, so old configs load. Paths are relative to the root.
+ */
+const ACCEPTED_UNIMPLEMENTED = [
+  ['settings', 'smart_ai'],
+  ['settings', 'max_internal_retries'],
+  ['settings', 'health_check_timeout_seconds']
+] as const
+
+const checker = Compile(ConfigSchema)
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv
+}
+
+export function loadConfig (source: ConfigSource, options: LoadOptions = {}): BerryConfig {
+  const read = readConfigSource(source)
+  if (read.problems.length > 0) throw InvalidConfig(read.problems)
+
+  const problems: string[] = []
+  const warnings: string[] = []
+  const value = substituteEnv(read.value, options.env ?? process.env, '', problems)
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw InvalidConfig(['(root): the config must be a table'])
+  }
+  const root = value as Record<string, unknown>
+  for (const [table, key] of ACCEPTED_UNIMPLEMENTED) {
+    const section = root[table] as Record<string, unknown> | undefined
+    if (section !== null && typeof section === 'object' && key in section) {
+      warnings.push(`${table}.${key} is accepted for compatibility and ignored: berry does not implement it`)
+      delete section[key]
+    }
+  }
+
+  if (!checker.Check(root)) {
+    problems.push(...schemaProblems(root))
+    throw InvalidConfig(problems)
+  }
+  const resolved = resolve(root as RawConfig, problems, warnings)
+  if (problems.length > 0) throw InvalidConfig(problems)
+  return resolved
+}
+
+/** `/models/gpt_4o/backends/1/provider` -> `models.gpt_4o.backends[1].provider` */
+export function tomlPath (pointer: string): string {
+  let out = ''
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    if (/^\d+$/.test(part)) out += `[${part}]`
+    else out += out ? `.${part}` : part
+  }
+  return out || '(root)'
+}
+
+function schemaProblems (root: unknown): string[] {
+  const seen = new Set<string>()
+  for (const error of checker.Errors(root)) {
+    // `additionalProperties: false` reports each extra key twice: once as a
+    // false sub-schema at the key, once listing the keys at the parent.
+    if (error.keyword === 'boolean') continue
+    const path = tomlPath(error.instancePath)
+    let message: string
+    const params = error.params as Record<string, unknown>
+    if (error.keyword === 'additionalProperties') {
+      const keys = (params.additionalProperties as string[] | undefined) ?? []
+      for (const key of keys) seen.add(`${path === '(root)' ? key : `${path}.${key}`}: unknown key`)
+      continue
+    } else if (error.keyword === 'required') {
+      const keys = (params.requiredProperties as string[] | undefined) ?? []
+      message = `missing required key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`
+    } else {
+      message = error.message
+    }
+    seen.add(`${path}: ${message}`)
+  }
+  return [...seen]
+}
+
+function breakerOf (raw: RawSettings | RawProvider | undefined, fallback: BreakerSettings): BreakerSettings {
+  return {
+    failureThreshold: raw?.circuit_breaker_failure_threshold ?? fallback.failureThreshold,
+    cooldownMs: raw?.circuit_breaker_timeout_seconds === undefined ? fallback.cooldownMs : raw.circuit_breaker_timeout_seconds * 1000
+  }
+}
+
+function resolveSettings (raw: RawSettings | undefined): Settings {
+  const pinning: PinningPolicy = Array.isArray(raw?.backend_pinning) ? Object.freeze([...raw.backend_pinning]) : (raw?.backend_pinning ?? 'all')
+  return {
+    requestTimeoutMs: (raw?.request_timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    healthCheckIntervalMs: (raw?.health_check_interval_seconds ?? 0) * 1000,
+    recoveryCheckIntervalMs: (raw?.recovery_check_interval_seconds ?? DEFAULT_RECOVERY_CHECK_SECONDS) * 1000,
+    streamIdleTimeoutMs: (raw?.stream_idle_timeout_seconds ?? DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS) * 1000,
+    bodyLimit: raw?.body_limit ?? DEFAULT_BODY_LIMIT,
+    connectionsPerOrigin: raw?.connections_per_origin ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
+    maxAttempts: raw?.max_retries ?? DEFAULT_MAX_ATTEMPTS,
+    breaker: breakerOf(raw, { failureThreshold: DEFAULT_FAILURE_THRESHOLD, cooldownMs: DEFAULT_COOLDOWN_SECONDS * 1000 }),
+    backendPinning: pinning,
+    redisUrl: raw?.redis_url
+  }
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+// Headers berry owns on the upstream request; a provider may not override them.
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'transfer-encoding', 'connection'])
+
+function resolveProvider (id: string, raw: RawProvider, settings: Settings, problems: string[]): Provider | undefined {
+  const at = `providers.${id}`
+  if (raw.backend_type !== undefined && raw.backend_type !== 'openai') {
+    problems.push(`${at}.backend_type: '${raw.backend_type}' is not supported; berry speaks the OpenAI API only: point base_url at the provider's OpenAI-compatible endpoint and remove backend_type`)
+  }
+  let url: URL
+  try {
+    url = new URL(raw.base_url)
+  } catch {
+    problems.push(`${at}.base_url: not a valid URL`)
+    return undefined
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`${at}.base_url: must be an http:// or https:// URL`)
+    return undefined
+  }
+  if (url.username !== '' || url.password !== '') {
+    problems.push(`${at}.base_url: must not carry credentials; use api_key or headers`)
+  }
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(raw.headers ?? {})) {
+    if (!HEADER_NAME.test(name)) problems.push(`${at}.headers.${name}: not a valid header name`)
+    else if (RESERVED_HEADERS.has(name.toLowerCase())) problems.push(`${at}.headers.${name}: berry sets this header itself`)
+    else if (/[\r\n\0]/.test(value)) problems.push(`${at}.headers.${name}: the value must not contain CR, LF or NUL`)
+    else headers[name.toLowerCase()] = value
+  }
+  const apiKey = raw.api_key ?? ''
+  if (/[\r\n\0]/.test(apiKey)) problems.push(`${at}.api_key: must not contain CR, LF or NUL`)
+  let ca: string | undefined
+  if (raw.ca_file !== undefined) {
+    try {
+      ca = readFileSync(raw.ca_file, 'utf8')
+    } catch (err) {
+      problems.push(`${at}.ca_file: cannot read '${raw.ca_file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  return {
+    id,
+    name: raw.name ?? id,
+    origin: url.origin,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    query: url.search.replace(/^\?/, ''),
+    apiKey,
+    models: Object.freeze([...(raw.models ?? [])]),
+    enabled: raw.enabled ?? true,
+    headers: Object.freeze(headers),
+    timeoutMs: raw.timeout_seconds === undefined ? settings.requestTimeoutMs : raw.timeout_seconds * 1000,
+    maxAttempts: raw.max_retries ?? settings.maxAttempts,
+    breaker: breakerOf(raw, settings.breaker),
+    ca
+  }
+}
+
+function resolveBackend (model: string, index: number, raw: RawBackend, providers: Map<string, Provider>, problems: string[]): Backend | undefined {
+  const provider = providers.get(raw.provider)
+  if (provider === undefined) {
+    problems.push(`models.${model}.backends[${index}].provider: unknown provider '${raw.provider}'`)
+    return undefined
+  }
+  return {
+    key: `${provider.id}/${raw.model}`,
+    index,
+    provider,
+    model: raw.model,
+    weight: raw.weight ?? 1,
+    priority: raw.priority ?? 0,
+    enabled: raw.enabled ?? true,
+    tags: Object.freeze([...(raw.tags ?? [])]),
+    billingMode: raw.billing_mode ?? 'per_token'
+  }
+}
+
+function resolveStrategy (key: string, raw: RawModel, problems: string[], warnings: string[]): Strategy {
+  const strategy = raw.strategy ?? 'weighted_random'
+  if ((STRATEGIES as readonly string[]).includes(strategy)) return strategy as Strategy
+  if (strategy === 'smart_ai' || strategy === 'weighted_failover') {
+    warnings.push(`models.${key}.strategy: '${strategy}' is not implemented; using 'weighted_random'`)
+    return 'weighted_random'
+  }
+  problems.push(`models.${key}.strategy: unknown strategy '${strategy}' (one of ${STRATEGIES.join(', ')})`)
+  return 'weighted_random'
+}
+
+function resolveUser (id: string, raw: RawUser, problems: string[]): User {
+  if (/[\s\0]/.test(raw.token)) problems.push(`users.${id}.token: must not contain white space or NUL`)
+  const limit = raw.rate_limit
+  return {
+    id,
+    name: raw.name ?? id,
+    token: raw.token,
+    allowedModels: Object.freeze([...(raw.allowed_models ?? [])]),
+    enabled: raw.enabled ?? true,
+    tags: Object.freeze([...(raw.tags ?? [])]),
+    rateLimit: limit === undefined
+      ? undefined
+      : Object.freeze({ perMinute: limit.requests_per_minute, perHour: limit.requests_per_hour, perDay: limit.requests_per_day })
+  }
+}
+
+function resolve (raw: RawConfig, problems: string[], warnings: string[]): BerryConfig {
+  const settings = resolveSettings(raw.settings)
+
+  const providers = new Map<string, Provider>()
+  for (const [id, rawProvider] of Object.entries(raw.providers)) {
+    const provider = resolveProvider(id, rawProvider, settings, problems)
+    if (provider !== undefined) providers.set(id, Object.freeze(provider))
+  }
+
+  const models = new Map<string, Model>()
+  const modelsByKey = new Map<string, Model>()
+  for (const [key, rawModel] of Object.entries(raw.models)) {
+    const backends: Backend[] = []
+    rawModel.backends.forEach((rawBackend, index) => {
+      const backend = resolveBackend(key, index, rawBackend, providers, problems)
+      if (backend !== undefined) backends.push(Object.freeze(backend))
+    })
+    const seenBackends = new Set<string>()
+    for (const backend of backends) {
+      if (seenBackends.has(backend.key)) {
+        problems.push(`models.${key}.backends[${backend.index}]: provider '${backend.provider.id}' with model '${backend.model}' is listed twice`)
+      }
+      seenBackends.add(backend.key)
+    }
+    const model: Model = Object.freeze({
+      name: rawModel.name ?? key,
+      key,
+      enabled: rawModel.enabled ?? true,
+      strategy: resolveStrategy(key, rawModel, problems, warnings),
+      backends: Object.freeze(backends)
+    })
+    const clash = models.get(model.name)
+    if (clash !== undefined) {
+      problems.push(`models.${key}.name: public model name '${model.name}' is already used by models.${clash.key}`)
+    } else {
+      models.set(model.name, model)
+    }
+    modelsByKey.set(key, model)
+  }
+
+  const users: User[] = []
+  const tokens = new Map<string, string>()
+  for (const [id, rawUser] of Object.entries(raw.users ?? {})) {
+    const user = resolveUser(id, rawUser, problems)
+    const other = tokens.get(user.token)
+    if (other !== undefined) problems.push(`users.${id}.token: the same token as users.${other}`)
+    tokens.set(user.token, id)
+    for (const allowed of user.allowedModels) {
+      if (!models.has(allowed) && !modelsByKey.has(allowed) && !modelsByKey.has(modelKeyOf(allowed))) {
+        warnings.push(`users.${id}.allowed_models: no model named '${allowed}'`)
+      }
+    }
+    users.push(Object.freeze(user))
+  }
+
+  return Object.freeze({
+    providers,
+    models,
+    modelsByKey,
+    users: Object.freeze(users),
+    settings: Object.freeze(settings),
+    warnings: Object.freeze(warnings)
+  })
+}

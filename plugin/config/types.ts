@@ -1,0 +1,100 @@
+/**
+ * The configuration after loading: defaults applied, references resolved,
+ * deeply frozen. Everything downstream reads these types, never the raw TOML.
+ */
+
+export interface BreakerSettings {
+  readonly failureThreshold: number
+  readonly cooldownMs: number
+}
+
+export interface Provider {
+  readonly id: string
+  readonly name: string
+  /** Origin only (`https://api.openai.com`): what reply-from dials. */
+  readonly origin: string
+  /** Path of base_url without a trailing slash (`/v1`, `/openai/v1`, or ''). */
+  readonly basePath: string
+  /** Query of base_url without '?' (Azure's `api-version=...`), or ''. */
+  readonly query: string
+  readonly apiKey: string
+  readonly models: readonly string[]
+  readonly enabled: boolean
+  readonly headers: Readonly<Record<string, string>>
+  readonly timeoutMs: number
+  readonly maxAttempts: number
+  readonly breaker: BreakerSettings
+  /** PEM text of `ca_file`, trusted for this provider beside the system CAs. */
+  readonly ca: string | undefined
+}
+
+export interface Backend {
+  /** Stable identity across reloads: health state is kept under it. */
+  readonly key: string
+  /** Index in its model's backends array, for messages naming the TOML path. */
+  readonly index: number
+  readonly provider: Provider
+  /** The model name sent upstream. */
+  readonly model: string
+  readonly weight: number
+  readonly priority: number
+  readonly enabled: boolean
+  readonly tags: readonly string[]
+  readonly billingMode: 'per_token' | 'per_request'
+}
+
+export type Strategy = 'weighted_random' | 'failover'
+
+export interface Model {
+  /** The public name clients send. */
+  readonly name: string
+  /** The table key under [models]. */
+  readonly key: string
+  readonly enabled: boolean
+  readonly strategy: Strategy
+  readonly backends: readonly Backend[]
+}
+
+export interface RateLimit {
+  readonly perMinute: number | undefined
+  readonly perHour: number | undefined
+  readonly perDay: number | undefined
+}
+
+export interface User {
+  readonly id: string
+  readonly name: string
+  readonly token: string
+  /** Empty means every model. */
+  readonly allowedModels: readonly string[]
+  readonly enabled: boolean
+  readonly tags: readonly string[]
+  readonly rateLimit: RateLimit | undefined
+}
+
+export type PinningPolicy = 'all' | 'off' | readonly string[]
+
+export interface Settings {
+  readonly requestTimeoutMs: number
+  readonly healthCheckIntervalMs: number
+  readonly recoveryCheckIntervalMs: number
+  readonly streamIdleTimeoutMs: number
+  readonly bodyLimit: number
+  readonly connectionsPerOrigin: number
+  readonly maxAttempts: number
+  readonly breaker: BreakerSettings
+  readonly backendPinning: PinningPolicy
+  readonly redisUrl: string | undefined
+}
+
+export interface BerryConfig {
+  readonly providers: ReadonlyMap<string, Provider>
+  /** Public models by their public name. */
+  readonly models: ReadonlyMap<string, Model>
+  /** Public models by table key, for the spec's key-based lookup. */
+  readonly modelsByKey: ReadonlyMap<string, Model>
+  readonly users: readonly User[]
+  readonly settings: Settings
+  /** Non-fatal findings (keys accepted but not implemented). */
+  readonly warnings: readonly string[]
+}

@@ -1,0 +1,88 @@
+/**
+ * Every error berry raises on purpose, in one place.
+ *
+ * Each has a stable `code` (BERRY_ERR_*), an HTTP status and an OpenAI error
+ * `type`; the error handler (`error-handler.ts`) renders them as
+ * `{"error": {"message", "type", "code"}}`. Messages never carry provider
+ * keys, user tokens or upstream addresses: only ids from the config.
+ */
+
+export type OpenAIErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'api_error'
+  | 'upstream_error'
+  | 'timeout_error'
+  | 'service_unavailable'
+
+export class BerryError extends Error {
+  readonly code: string
+  readonly statusCode: number
+  readonly type: OpenAIErrorType
+  /** Extra response headers (Retry-After). */
+  readonly headers: Record<string, string> | undefined
+
+  constructor (code: string, statusCode: number, type: OpenAIErrorType, message: string, options?: { cause?: unknown, headers?: Record<string, string> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'BerryError'
+    this.code = code
+    this.statusCode = statusCode
+    this.type = type
+    this.headers = options?.headers
+  }
+}
+
+type Factory<A extends unknown[]> = (...args: A) => BerryError
+
+function define<A extends unknown[]> (code: string, statusCode: number, type: OpenAIErrorType, message: (...args: A) => string): Factory<A> & { code: string } {
+  const factory = (...args: A): BerryError => new BerryError(code, statusCode, type, message(...args))
+  return Object.assign(factory, { code })
+}
+
+// Configuration and options: thrown at register time (app.ready() rejects).
+export const InvalidOptions = define('BERRY_ERR_INVALID_OPTS', 500, 'api_error',
+  (detail: string) => `Invalid berry options: ${detail}`)
+export const InvalidConfig = define('BERRY_ERR_INVALID_CONFIG', 500, 'api_error',
+  (problems: readonly string[]) => `Invalid berry config:\n${problems.join('\n')}`)
+
+// Client errors.
+export const Unauthenticated = define('BERRY_ERR_UNAUTHENTICATED', 401, 'authentication_error',
+  (detail: string) => detail)
+export const ModelNotAllowed = define('BERRY_ERR_MODEL_NOT_ALLOWED', 403, 'permission_error',
+  (model: string) => `You are not allowed to use model '${model}'`)
+export const PinningNotAllowed = define('BERRY_ERR_PINNING_NOT_ALLOWED', 403, 'permission_error',
+  () => "You are not allowed to pin a backend with the 'backend' field")
+export const AdminOnly = define('BERRY_ERR_ADMIN_ONLY', 403, 'permission_error',
+  () => "This endpoint needs a user with the 'admin' tag")
+export const InvalidBody = define('BERRY_ERR_INVALID_BODY', 400, 'invalid_request_error',
+  (detail: string) => detail)
+export const ModelNotFound = define('BERRY_ERR_MODEL_NOT_FOUND', 404, 'not_found_error',
+  (model: string) => `The model '${model}' does not exist`)
+
+/**
+ * The spec's error for a pinned backend that cannot be used. Status 500 and
+ * the message are fixed by the spec, to the letter.
+ */
+export const PinnedBackendUnavailable = define('BERRY_ERR_BACKEND_UNAVAILABLE', 500, 'api_error',
+  (backend: string, model: string, reason: string) => `Specified backend '${backend}' is not available for model '${model}': ${reason}`)
+
+// Upstream trouble.
+export const NoBackendAvailable = define('BERRY_ERR_NO_BACKEND', 503, 'service_unavailable',
+  (model: string, detail: string) => `No backend available for model '${model}': ${detail}`)
+export const UpstreamUnreachable = define('BERRY_ERR_UPSTREAM_UNREACHABLE', 502, 'upstream_error',
+  (provider: string, reason: string) => `Backend '${provider}' could not be reached: ${reason}`)
+export const UpstreamTimeout = define('BERRY_ERR_UPSTREAM_TIMEOUT', 504, 'timeout_error',
+  (provider: string, seconds: number) => `Backend '${provider}' did not answer within ${seconds}s`)
+export const AllAttemptsFailed = define('BERRY_ERR_ALL_ATTEMPTS_FAILED', 502, 'upstream_error',
+  (model: string, attempts: readonly string[]) => `All ${attempts.length} backends tried for model '${model}' failed: ${attempts.join('; ')}`)
+
+export interface OpenAIErrorBody {
+  error: { message: string, type: string, code: string | null, param?: string | null }
+}
+
+export function openAIError (message: string, type: string, code: string | null): OpenAIErrorBody {
+  return { error: { message, type, code } }
+}

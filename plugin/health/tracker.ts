@@ -1,0 +1,151 @@
+/**
+ * Per-backend health: a circuit breaker fed by the outcomes of real requests
+ * (and of optional probes). Pure and synchronous: every method takes `now`
+ * in milliseconds, so tests drive time by hand.
+ *
+ *   healthy --(threshold consecutive failures | 401/403 | 429 Retry-After)--> open
+ *   open --(cooldown over; one trial admitted)--> half_open
+ *   half_open --success--> healthy (recovering: weight 10% -> 30% -> 50% -> 100%)
+ *   half_open --failure--> open (a fresh cooldown)
+ */
+import type { BreakerSettings } from '../config/types.js'
+
+export type HealthState = 'healthy' | 'open' | 'half_open'
+
+/** The weight share of a backend on its way back, by successes since recovery. */
+export const RECOVERY_STEPS: readonly number[] = [0.1, 0.3, 0.5]
+
+export interface Outcome {
+  /** Upstream HTTP status, when one was received. */
+  status?: number
+  /** A short, secret-free description (`HTTP 500`, `connection refused`). */
+  error: string
+  /** A 429's Retry-After, in milliseconds. */
+  retryAfterMs?: number
+}
+
+export interface BackendHealth {
+  state: HealthState
+  consecutiveFailures: number
+  /** When an open circuit admits its trial request (ms since epoch). */
+  cooldownUntil: number
+  /** When the half-open trial was let through; a lost trial expires. */
+  trialStartedAt: number
+  /** Index into RECOVERY_STEPS while recovering, or -1 at full weight. */
+  recoveryStep: number
+  lastError: string | undefined
+  lastErrorAt: number
+  lastLatencyMs: number | undefined
+  successes: number
+  failures: number
+}
+
+function fresh (): BackendHealth {
+  return {
+    state: 'healthy',
+    consecutiveFailures: 0,
+    cooldownUntil: 0,
+    trialStartedAt: 0,
+    recoveryStep: -1,
+    lastError: undefined,
+    lastErrorAt: 0,
+    lastLatencyMs: undefined,
+    successes: 0,
+    failures: 0
+  }
+}
+
+export class HealthTracker {
+  readonly #states = new Map<string, BackendHealth>()
+
+  #get (key: string): BackendHealth {
+    let state = this.#states.get(key)
+    if (state === undefined) {
+      state = fresh()
+      this.#states.set(key, state)
+    }
+    return state
+  }
+
+  /** A copy of the state of one backend, for status pages. */
+  snapshot (key: string): Readonly<BackendHealth> {
+    return { ...(this.#states.get(key) ?? fresh()) }
+  }
+
+  /**
+   * Whether a load-balanced request may go to this backend now. An open
+   * circuit whose cooldown is over admits one trial at a time; a trial that
+   * never reported back is given up after another cooldown.
+   */
+  isAvailable (key: string, now: number, breaker: BreakerSettings): boolean {
+    const state = this.#states.get(key)
+    if (state === undefined || state.state === 'healthy') return true
+    if (state.state === 'open') return now >= state.cooldownUntil
+    return now - state.trialStartedAt >= breaker.cooldownMs
+  }
+
+  /** The share of its configured weight a backend gets now (1 when healthy). */
+  weightFactor (key: string): number {
+    const state = this.#states.get(key)
+    if (state === undefined || state.recoveryStep < 0) return 1
+    return RECOVERY_STEPS[state.recoveryStep] ?? 1
+  }
+
+  /** When an unavailable backend may be tried again. */
+  availableAt (key: string, breaker: BreakerSettings): number {
+    const state = this.#states.get(key)
+    if (state === undefined || state.state === 'healthy') return 0
+    if (state.state === 'open') return state.cooldownUntil
+    return state.trialStartedAt + breaker.cooldownMs
+  }
+
+  isHealthy (key: string): boolean {
+    return (this.#states.get(key)?.state ?? 'healthy') === 'healthy'
+  }
+
+  /** Call when a request is sent, so an open circuit turns half-open. */
+  attemptStarted (key: string, now: number): void {
+    const state = this.#states.get(key)
+    if (state === undefined || state.state === 'healthy') return
+    if (state.state === 'open' && now < state.cooldownUntil) return
+    state.state = 'half_open'
+    state.trialStartedAt = now
+  }
+
+  recordSuccess (key: string, latencyMs: number, _now: number): void {
+    const state = this.#get(key)
+    state.successes++
+    state.consecutiveFailures = 0
+    state.lastLatencyMs = latencyMs
+    if (state.state !== 'healthy') {
+      state.state = 'healthy'
+      state.recoveryStep = 0
+    } else if (state.recoveryStep >= 0) {
+      state.recoveryStep = state.recoveryStep + 1 < RECOVERY_STEPS.length ? state.recoveryStep + 1 : -1
+    }
+  }
+
+  recordFailure (key: string, outcome: Outcome, now: number, breaker: BreakerSettings): void {
+    const state = this.#get(key)
+    state.failures++
+    state.consecutiveFailures++
+    state.lastError = outcome.error
+    state.lastErrorAt = now
+    const status = outcome.status
+    // A rejected key will not heal by itself, and a 429 says how long to wait:
+    // neither needs a run of failures to be believed.
+    const immediate = status === 401 || status === 403 || (status === 429 && outcome.retryAfterMs !== undefined)
+    if (state.state === 'half_open' || immediate || state.consecutiveFailures >= breaker.failureThreshold) {
+      state.state = 'open'
+      state.recoveryStep = -1
+      state.cooldownUntil = now + (status === 429 && outcome.retryAfterMs !== undefined ? outcome.retryAfterMs : breaker.cooldownMs)
+    }
+  }
+
+  /** Forget backends that are no longer configured (after a reload). */
+  retain (keys: ReadonlySet<string>): void {
+    for (const key of this.#states.keys()) {
+      if (!keys.has(key)) this.#states.delete(key)
+    }
+  }
+}

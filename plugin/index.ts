@@ -1,0 +1,97 @@
+/**
+ * berry: turns a Fastify service into an OpenAI-compatible LLM gateway.
+ * This file only wires the pieces together; each lives in its own file.
+ */
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { authenticateRequest } from './auth.js'
+import { loadConfig } from './config/load.js'
+import type { ConfigSource } from './config/source.js'
+import type { BerryConfig } from './config/types.js'
+import { berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
+import { InvalidOptions } from './errors.js'
+import { Gateway, type ConfigChange } from './gateway.js'
+import { resolveOptions, type BerryOptions } from './options.js'
+import { registerHandoff } from './proxy/handoff.js'
+import { createPreHandler } from './proxy/prehandler.js'
+import type { RouteState } from './proxy/route-state.js'
+import { registerAdminRoutes } from './routes/admin.js'
+import { healthSummary, registerHealthRoute } from './routes/health.js'
+import { registerModelRoutes } from './routes/models.js'
+import { kRoute, kUser } from './symbols.js'
+import type { BerryUser } from './user.js'
+
+export interface BerryDecorator {
+  /** The config in force (frozen). */
+  readonly config: BerryConfig
+  /** Validates and swaps in a new config; throws (keeping the old one) when invalid. */
+  reload (source: ConfigSource): ConfigChange
+  /** What GET /health answers. */
+  health (): ReturnType<typeof healthSummary>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    berry: BerryDecorator
+  }
+  interface FastifyRequest {
+    [kUser]: BerryUser | null
+    [kRoute]: RouteState | null
+  }
+}
+
+async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
+  const options = resolveOptions(opts)
+  const config = loadConfig(options.config, options.env === undefined ? {} : { env: options.env })
+  if (config.users.length === 0 && options.authenticate === undefined) {
+    throw InvalidOptions('the config has no [users] and no authenticate hook was given: berry is never open to anyone by accident')
+  }
+  for (const warning of config.warnings) app.log.warn(warning)
+
+  const gateway = new Gateway(config, { random: options.random, now: options.now, ...(options.env === undefined ? {} : { env: options.env }) })
+  const startedAt = Math.floor(options.now() / 1000)
+  app.decorate('berry', {
+    get config () { return gateway.current.config },
+    reload: (source: ConfigSource) => gateway.reload(source),
+    health: () => healthSummary(gateway)
+  } satisfies BerryDecorator)
+  app.decorateRequest(kUser, null)
+  app.decorateRequest(kRoute, null)
+  app.addHook('onClose', async () => { await gateway.close() })
+
+  const authenticate = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    request[kUser] = await authenticateRequest(request, gateway.current.tokens, options.authenticate)
+  }
+
+  await app.register(async (scope) => {
+    scope.setErrorHandler(berryErrorHandler)
+    registerHealthRoute(scope, gateway)
+
+    await scope.register(async (authed) => {
+      authed.addHook('onRequest', authenticate)
+      registerModelRoutes(authed, gateway, startedAt)
+      registerAdminRoutes(authed, gateway)
+
+      await authed.register(async (v1) => {
+        v1.setNotFoundHandler(berryNotFoundHandler)
+        // The body limit is berry's setting, not the host's: long prompts
+        // outgrow Fastify's 1 MiB default.
+        v1.removeContentTypeParser('application/json')
+        v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
+        await registerHandoff(v1, gateway, { preHandler: createPreHandler(gateway, `${options.prefix}/v1`) })
+      }, { prefix: '/v1' })
+    })
+  }, { prefix: options.prefix })
+}
+
+const plugin = fp(berry, { fastify: '5.x', name: 'fastify-berry' })
+export default plugin
+export { plugin as berry }
+export { loadConfig } from './config/load.js'
+export { BerryError } from './errors.js'
+export type { BerryOptions } from './options.js'
+export type { Authenticate } from './auth.js'
+export type { BerryUser } from './user.js'
+export type { ConfigSource } from './config/source.js'
+export type { BerryConfig, Provider, Model, Backend, User, Settings } from './config/types.js'
+export type { ConfigChange } from './gateway.js'

@@ -1,0 +1,202 @@
+/**
+ * The handoff to @fastify/http-proxy, and berry's own failover around it.
+ *
+ * http-proxy owns the routes; its `handler` option lets berry build the
+ * destination (the provider's base path plus the route's path) and call
+ * `reply.from()` once per attempt. reply-from's own retry re-sends to the
+ * same URL and skips POSTs, so failover happens here: when an attempt fails
+ * before anything reached the client (`onError`, or a failing status in
+ * `onResponse`), the failed body is drained, its headers are taken back, and
+ * `reply.from()` runs again for the next backend.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import httpProxy from '@fastify/http-proxy'
+import type { Readable } from 'node:stream'
+import { AllAttemptsFailed, NoBackendAvailable, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
+import type { Gateway } from '../gateway.js'
+import { selectBackend } from '../select/weighted.js'
+import { kRoute } from '../symbols.js'
+import { classifyError, isBackendFailure, parseRetryAfter } from './outcome.js'
+import { isEventStream, relay, type RelayObserver } from './relay.js'
+import type { AttemptRecord, RouteState } from './route-state.js'
+import { clientResponseHeaders, upstreamRequestHeaders } from './upstream-headers.js'
+
+/** Paths under `/v1` that berry proxies. */
+export const PROXIED_ROUTES = ['/chat/completions', '/completions', '/embeddings'] as const
+
+export interface CompletedRequest {
+  readonly request: FastifyRequest
+  readonly state: RouteState
+  readonly status: number
+  /** Set when the body broke off mid-way. */
+  readonly error: string | undefined
+}
+
+export interface HandoffHooks {
+  /** Observes each successful body (usage accounting). */
+  observe?: (request: FastifyRequest, state: RouteState, sse: boolean) => RelayObserver | undefined
+}
+
+interface UpstreamResponse {
+  statusCode: number
+  headers: Record<string, string | string[] | undefined>
+  stream: Readable & { dump?: () => Promise<void> }
+}
+
+type FromOptions = NonNullable<Parameters<FastifyReply['from']>[1]>
+
+function routeState (request: FastifyRequest): RouteState {
+  return request[kRoute] as RouteState
+}
+
+/** Reads and drops a failed attempt's body without killing its keep-alive socket. */
+function discard (stream: UpstreamResponse['stream']): void {
+  if (typeof stream.dump === 'function') stream.dump().catch(() => {})
+  else stream.resume()
+}
+
+export async function registerHandoff (scope: FastifyInstance, gateway: Gateway, options: { preHandler: (request: FastifyRequest, reply: FastifyReply) => Promise<void>, hooks?: HandoffHooks }): Promise<void> {
+  const { hooks } = options
+  let baseOptions: FromOptions | undefined
+
+  const originOf = (request: FastifyRequest): string => routeState(request).backend.provider.origin
+
+  function send (request: FastifyRequest, reply: FastifyReply): void {
+    const state = routeState(request)
+    const { backend } = state
+    const provider = backend.provider
+    state.tried.add(backend.key)
+    state.attemptStartedAt = performance.now()
+    state.control = {
+      headersTimeoutMs: provider.timeoutMs,
+      bodyTimeoutMs: gateway.current.config.settings.streamIdleTimeoutMs,
+      abort: undefined
+    }
+    gateway.health.attemptStarted(backend.key, gateway.now())
+    reply.from(provider.basePath + state.path, {
+      ...baseOptions,
+      getUpstream: originOf as FromOptions['getUpstream'],
+      body: JSON.stringify({ ...state.body, model: backend.model }),
+      contentType: 'application/json',
+      queryString: () => provider.query
+    })
+  }
+
+  function record (state: RouteState, status: number | undefined, result: string): AttemptRecord {
+    const attempt = { provider: state.backend.provider.id, model: state.backend.model, status, result }
+    state.attempts.push(attempt)
+    return attempt
+  }
+
+  /** Moves to the next backend if this request may fail over; true when it did. */
+  function failOver (request: FastifyRequest, reply: FastifyReply, state: RouteState, why: string): boolean {
+    if (state.pinned || state.clientGone || reply.sent) return false
+    if (state.attempts.length >= state.backend.provider.maxAttempts) return false
+    const next = selectBackend(state.model, { health: gateway.health, random: gateway.random, now: gateway.now(), exclude: state.tried })
+    if (next === undefined) return false
+    request.log.warn(`Backend '${state.backend.provider.id}' failed for model '${state.requestedModel}' (${why}); failing over to '${next.backend.provider.id}'`)
+    for (const name of state.upstreamHeaderNames) reply.removeHeader(name)
+    state.upstreamHeaderNames = []
+    state.backend = next.backend
+    send(request, reply)
+    return true
+  }
+
+  /** The error for a request whose every attempt failed. */
+  function finalError (state: RouteState, single: BerryError): BerryError {
+    const summary = state.attempts.map((a) => `${a.provider}: ${a.result}`)
+    if (state.lastResort) return NoBackendAvailable(state.requestedModel, `every backend is unhealthy; tried ${summary.join('; ')}`)
+    if (state.attempts.length > 1) return AllAttemptsFailed(state.requestedModel, summary)
+    return single
+  }
+
+  function onResponse (request: FastifyRequest, reply: FastifyReply, res: UpstreamResponse): void {
+    const state = routeState(request)
+    const { backend } = state
+    const status = res.statusCode
+    const now = gateway.now()
+    if (isBackendFailure(status)) {
+      const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now())
+      const result = `HTTP ${status}`
+      gateway.health.recordFailure(backend.key, { status, error: result, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }, now, backend.provider.breaker)
+      record(state, status, result)
+      if (failOver(request, reply, state, result)) {
+        discard(res.stream)
+        return
+      }
+      if (state.attempts.length > 1 || state.lastResort) {
+        discard(res.stream)
+        for (const name of state.upstreamHeaderNames) reply.removeHeader(name)
+        reply.send(finalError(state, UpstreamUnreachable(backend.provider.id, result)))
+        return
+      }
+      // A single failed attempt goes back as the upstream sent it: its
+      // status, Retry-After and error body are the most useful answer.
+    } else {
+      gateway.health.recordSuccess(backend.key, performance.now() - state.attemptStartedAt, now)
+      record(state, status, 'ok')
+    }
+    const sse = isEventStream(res.headers['content-type'])
+    const observer = hooks?.observe?.(request, state, sse)
+    reply.send(relay(res.stream, { sse, provider: backend.provider.id, ...(observer === undefined ? {} : { observer }) }))
+  }
+
+  function onError (reply: FastifyReply, { error }: { error: unknown }): void {
+    const request = reply.request
+    const state = routeState(request)
+    if (state.clientGone) return
+    const { backend } = state
+    const { timeout, reason } = classifyError(error)
+    const seconds = backend.provider.timeoutMs / 1000
+    const result = timeout ? `timeout after ${seconds}s` : reason
+    request.log.warn({ provider: backend.provider.id, reason: result }, 'upstream request failed')
+    gateway.health.recordFailure(backend.key, { error: result }, gateway.now(), backend.provider.breaker)
+    record(state, undefined, result)
+    if (failOver(request, reply, state, result)) return
+    const single = timeout ? UpstreamTimeout(backend.provider.id, seconds) : UpstreamUnreachable(backend.provider.id, reason)
+    reply.send(finalError(state, single))
+  }
+
+  function rewriteRequestHeaders (request: FastifyRequest, headers: Record<string, string | string[] | undefined>): Record<string, unknown> {
+    const state = routeState(request)
+    return upstreamRequestHeaders(headers, state.backend.provider, request.id, state.control)
+  }
+
+  function rewriteHeaders (headers: Record<string, unknown>, request: FastifyRequest): Record<string, unknown> {
+    const state = routeState(request)
+    const out = clientResponseHeaders(headers, state.backend.provider.id, state.tried.size)
+    state.upstreamHeaderNames = Object.keys(out)
+    return out
+  }
+
+  await scope.register(httpProxy, {
+    upstream: '',
+    routes: [...PROXIED_ROUTES],
+    httpMethods: ['POST'],
+    // Fastify parses the JSON (berry must read and rewrite it); the body
+    // that goes upstream is serialised per attempt in `send`.
+    proxyPayloads: false,
+    preHandler: options.preHandler,
+    undici: gateway.upstream.dispatcher as never,
+    disableRequestLogging: true,
+    replyOptions: {
+      getUpstream: originOf,
+      rewriteRequestHeaders: rewriteRequestHeaders as never,
+      rewriteHeaders: rewriteHeaders as never,
+      onResponse: onResponse as never,
+      onError: onError as never
+    },
+    handler (request: FastifyRequest, reply: FastifyReply, _dest: string, handlerOptions: FromOptions) {
+      // http-proxy wraps rewriteHeaders (header sanitising); keep its
+      // version for every attempt of this route.
+      baseOptions ??= handlerOptions
+      const state = routeState(request)
+      reply.raw.once('close', () => {
+        if (reply.raw.writableFinished) return
+        state.clientGone = true
+        state.control.abort?.(new Error('client closed the connection'))
+      })
+      send(request, reply)
+    }
+  } as never)
+}

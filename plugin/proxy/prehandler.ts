@@ -1,0 +1,90 @@
+/**
+ * The preHandler of the proxied routes: checks the body, resolves the public
+ * model and the backend (pinned, or a weighted choice among healthy ones),
+ * enforces the caller's permissions, and leaves a `RouteState` on the
+ * request for the handoff.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Backend, Model, PinningPolicy } from '../config/types.js'
+import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed } from '../errors.js'
+import type { Gateway } from '../gateway.js'
+import { findModel, findPinnedBackend, userMayUse } from '../select/lookup.js'
+import { selectBackend } from '../select/weighted.js'
+import { kRoute, kUser } from '../symbols.js'
+import { hasTag, type BerryUser } from '../user.js'
+import type { RouteState } from './route-state.js'
+
+function mayPin (user: BerryUser, policy: PinningPolicy): boolean {
+  if (policy === 'all') return true
+  if (policy === 'off') return false
+  return policy.some((tag) => hasTag(user, tag))
+}
+
+interface Choice {
+  readonly model: Model
+  readonly backend: Backend
+  readonly pinned: boolean
+  readonly lastResort: boolean
+}
+
+function newState (choice: Choice, requestedModel: string, body: Record<string, unknown>, path: string, startedAt: number): RouteState {
+  return {
+    ...choice,
+    requestedModel,
+    body,
+    path,
+    startedAt,
+    tried: new Set(),
+    attempts: [],
+    attemptStartedAt: 0,
+    control: { headersTimeoutMs: 0, bodyTimeoutMs: 0, abort: undefined },
+    upstreamHeaderNames: [],
+    clientGone: false
+  }
+}
+
+export function createPreHandler (gateway: Gateway, routePrefix: string) {
+  return async function berryPreHandler (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const startedAt = performance.now()
+    const body = request.body
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw InvalidBody('The request body must be a JSON object')
+    }
+    const { backend: pinnedId, ...rest } = body as Record<string, unknown>
+    const requestedModel = rest.model
+    if (typeof requestedModel !== 'string' || requestedModel === '') {
+      throw InvalidBody("'model' is required and must be a non-empty string")
+    }
+    if (pinnedId !== undefined && typeof pinnedId !== 'string') {
+      throw InvalidBody("'backend' must be a string naming a provider")
+    }
+    const user = request[kUser] as BerryUser
+    const { config } = gateway.current
+    const model = findModel(config, requestedModel)
+    // Permission comes first, so a caller learns nothing of models or
+    // backends they may not use.
+    if (model !== undefined && !userMayUse(user, model)) throw ModelNotAllowed(requestedModel)
+
+    // The upstream path comes from the route as registered, never from the
+    // client's URL: its case, encoding or query cannot steer the upstream.
+    const path = (request.routeOptions.url ?? '').slice(routePrefix.length)
+    let choice: Choice
+    if (pinnedId !== undefined) {
+      if (!mayPin(user, config.settings.backendPinning)) throw PinningNotAllowed()
+      request.log.info(`Using specified backend '${pinnedId}' for model '${requestedModel}'`)
+      const found = findPinnedBackend(config, requestedModel, pinnedId)
+      if (!found.ok) throw PinnedBackendUnavailable(pinnedId, requestedModel, found.reason)
+      const ms = Math.round(performance.now() - startedAt)
+      request.log.info(`Selected specific backend for model '${requestedModel}': provider='${found.backend.provider.id}', model='${found.backend.model}', selection_time=${ms}ms`)
+      choice = { model: found.model, backend: found.backend, pinned: true, lastResort: false }
+    } else {
+      if (model === undefined || !model.enabled) throw ModelNotFound(requestedModel)
+      const selected = selectBackend(model, { health: gateway.health, random: gateway.random, now: gateway.now() })
+      if (selected === undefined) throw NoBackendAvailable(requestedModel, 'no enabled backend is configured')
+      const ms = Math.round(performance.now() - startedAt)
+      request.log.info(`Selected backend for model '${requestedModel}': provider='${selected.backend.provider.id}', model='${selected.backend.model}', selection_time=${ms}ms`)
+      choice = { model, backend: selected.backend, pinned: false, lastResort: selected.lastResort }
+    }
+    request[kRoute] = newState(choice, requestedModel, rest, path, startedAt)
+  }
+}

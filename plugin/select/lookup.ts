@@ -1,0 +1,54 @@
+/**
+ * Finding a public model and a pinned backend in the config. Pure: no I/O,
+ * no Fastify. The messages of `findPinnedBackend` are the spec's, to the letter.
+ */
+import type { Backend, BerryConfig, Model } from '../config/types.js'
+
+/** `gpt-3.5-turbo` -> `gpt_3_5_turbo`: how the spec's keys name public models. */
+export function modelKeyOf (name: string): string {
+  return name.replace(/[^A-Za-z0-9]+/g, '_')
+}
+
+/** By `name`, else by table key, else by the key the name maps to. */
+export function findModel (config: BerryConfig, requested: string): Model | undefined {
+  return config.models.get(requested) ??
+    config.modelsByKey.get(requested) ??
+    config.modelsByKey.get(modelKeyOf(requested))
+}
+
+/** Whether `entry` (from allowed_models) names `model`, by the same rules as findModel. */
+function namesModel (entry: string, model: Model): boolean {
+  return entry === model.name || entry === model.key || modelKeyOf(entry) === model.key
+}
+
+export function userMayUse (user: { readonly allowedModels?: readonly string[] | undefined }, model: Model): boolean {
+  const allowed = user.allowedModels
+  return allowed === undefined || allowed.length === 0 || allowed.some((entry) => namesModel(entry, model))
+}
+
+export type PinnedLookup =
+  | { ok: true, model: Model, backend: Backend }
+  | { ok: false, reason: string }
+
+/**
+ * The spec's `select_specific_backend`: the model must exist and be enabled,
+ * and one of its backends must name the provider, with backend and provider
+ * both enabled. Health is deliberately not consulted: pinning is how an
+ * operator checks a sick backend.
+ */
+export function findPinnedBackend (config: BerryConfig, requestedModel: string, providerId: string): PinnedLookup {
+  const model = findModel(config, requestedModel)
+  if (model === undefined || !model.enabled) {
+    return { ok: false, reason: `Model '${requestedModel}' not found` }
+  }
+  const backend = model.backends.find((b) => b.provider.id === providerId && b.enabled && b.provider.enabled)
+  if (backend === undefined) {
+    return { ok: false, reason: `Backend '${providerId}' not found or disabled for model '${requestedModel}'` }
+  }
+  return { ok: true, model, backend }
+}
+
+/** The backends a load-balanced request may go to, health aside. */
+export function enabledBackends (model: Model): Backend[] {
+  return model.backends.filter((b) => b.enabled && b.provider.enabled && b.weight > 0)
+}

@@ -1,0 +1,96 @@
+/** Starts berry on a real socket for a test, and tears it down after. */
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Writable } from 'node:stream'
+import berry, { type BerryOptions } from '../../plugin/index.js'
+
+export interface RunningBerry {
+  readonly app: FastifyInstance
+  readonly url: string
+  /** Every log line, parsed. */
+  readonly logs: Array<Record<string, any>>
+  post (path: string, body: unknown, token?: string | null, headers?: Record<string, string>): Promise<Response>
+  get (path: string, token?: string | null): Promise<Response>
+}
+
+export const TOKEN = 'test-user-token-123456'
+export const ADMIN_TOKEN = 'test-admin-token-abcdef'
+
+interface Teardown { teardown (fn: () => unknown): void }
+
+export async function startBerry (t: Teardown, options: BerryOptions, level = 'info'): Promise<RunningBerry> {
+  const logs: Array<Record<string, any>> = []
+  const stream = new Writable({
+    write (chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line))
+      cb()
+    }
+  })
+  const app = Fastify({ logger: { level, stream } })
+  await app.register(berry, options)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const address = app.server.address()
+  const url = typeof address === 'object' && address !== null ? `http://127.0.0.1:${address.port}` : String(address)
+  const auth = (token: string | null | undefined): Record<string, string> => token === null ? {} : { authorization: `Bearer ${token ?? TOKEN}` }
+  return {
+    app,
+    url,
+    logs,
+    post: (path, body, token, headers = {}) => fetch(url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth(token), ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body)
+    }),
+    get: (path, token) => fetch(url + path, { headers: auth(token) })
+  }
+}
+
+/** A config with the spec's shape, pointing at the given origins. */
+export function specConfig (origins: { openai: string, claude: string, disabled?: string }): string {
+  return `
+[providers.openai_official]
+name = "OpenAI Official"
+base_url = "${origins.openai}/v1"
+api_key = "sk-openai-secret-key-0001"
+models = ["gpt-4o", "gpt-4o-mini"]
+enabled = true
+
+[providers.anthropic_claude]
+name = "Anthropic Claude"
+base_url = "${origins.claude}/v1"
+api_key = "sk-ant-secret-key-0002"
+models = ["claude-sonnet-4"]
+enabled = true
+
+[providers.disabled_backend]
+name = "Disabled"
+base_url = "${origins.disabled ?? origins.openai}/v1"
+api_key = "sk-disabled-secret-0003"
+enabled = false
+
+[[models.gpt_4o.backends]]
+provider = "openai_official"
+model = "gpt-4o"
+weight = 1.0
+enabled = true
+
+[[models.gpt_4o.backends]]
+provider = "disabled_backend"
+model = "gpt-4o"
+weight = 1.0
+enabled = true
+
+[[models.claude_sonnet_4.backends]]
+provider = "anthropic_claude"
+model = "claude-3-5-sonnet-20241022"
+weight = 1.0
+enabled = true
+
+[users.alice]
+token = "${TOKEN}"
+
+[users.ops]
+token = "${ADMIN_TOKEN}"
+tags = ["admin"]
+`
+}
