@@ -1,0 +1,83 @@
+/**
+ * The example gateway: berry on a plain Fastify server.
+ *
+ *   BERRY_CONFIG=path.toml   serve that config (else an embedded demo)
+ *   PORT (3000), HOST (127.0.0.1), LOG_LEVEL (info)
+ *   BERRY_WATCH=1            reload when the config file changes
+ *   SIGHUP                   reload the config file
+ */
+import Fastify from 'fastify'
+import { watch } from 'node:fs'
+import berry from '../plugin/index.js'
+import { DEMO_TOKEN, DEMO_ADMIN_TOKEN, demoConfig } from './demo-config.js'
+import { startDemoUpstream } from './demo-upstreams.js'
+
+const port = Number(process.env.PORT ?? 3000)
+const host = process.env.HOST ?? '127.0.0.1'
+const configPath = process.env.BERRY_CONFIG
+
+const app = Fastify({
+  logger: {
+    level: process.env.LOG_LEVEL ?? 'info',
+    // Client and provider credentials never reach the log.
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]']
+  },
+  bodyLimit: 10 * 1024 * 1024
+})
+
+let config: string
+if (configPath === undefined) {
+  const alpha = await startDemoUpstream('alpha')
+  const beta = await startDemoUpstream('beta')
+  app.addHook('onClose', async () => {
+    alpha.server.close()
+    beta.server.close()
+  })
+  config = demoConfig(alpha.origin, beta.origin)
+} else {
+  config = configPath
+}
+
+await app.register(berry, { config })
+
+function reload (why: string): void {
+  if (configPath === undefined) {
+    app.log.warn(`${why}: the demo config has no file to reload`)
+    return
+  }
+  try {
+    const change = app.berry.reload(configPath)
+    app.log.info({ change }, `config reloaded (${why}): models +${change.modelsAdded.length} -${change.modelsRemoved.length}, backends +${change.backendsAdded.length} -${change.backendsRemoved.length}`)
+  } catch (err) {
+    app.log.error(`config reload (${why}) rejected, the old config stays in force: ${(err as Error).message}`)
+  }
+}
+
+process.on('SIGHUP', () => reload('SIGHUP'))
+if (configPath !== undefined && process.env.BERRY_WATCH === '1') {
+  let timer: NodeJS.Timeout | undefined
+  // Editors write files in bursts; reload once the burst is over.
+  const watcher = watch(configPath, () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => reload('file changed'), 200)
+  })
+  app.addHook('onClose', async () => watcher.close())
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    app.close().then(() => process.exit(0), () => process.exit(1))
+  })
+}
+
+await app.listen({ port, host })
+const base = `http://${host}:${port}`
+if (configPath === undefined) {
+  console.log(`
+berry demo gateway on ${base} (two in-process demo upstreams, no key, no network)
+  demo token:  ${DEMO_TOKEN}
+  admin token: ${DEMO_ADMIN_TOKEN}
+
+  curl ${base}/v1/chat/completions -H 'Authorization: Bearer ${DEMO_TOKEN}' -H 'Content-Type: application/json' -d '{"model": "demo-model", "messages": [{"role": "user", "content": "Hello"}]}'
+`)
+}
