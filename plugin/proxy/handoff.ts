@@ -35,6 +35,8 @@ export interface CompletedRequest {
 export interface HandoffHooks {
   /** Observes each successful body (usage accounting). */
   observe?: (request: FastifyRequest, state: RouteState, sse: boolean) => RelayObserver | undefined
+  /** A failed attempt is being retried on another backend. */
+  onFailover?: (state: RouteState, from: string, to: string) => void
 }
 
 interface UpstreamResponse {
@@ -95,6 +97,7 @@ export async function registerHandoff (scope: FastifyInstance, gateway: Gateway,
     const next = selectBackend(state.model, { health: gateway.health, random: gateway.random, now: gateway.now(), exclude: state.tried })
     if (next === undefined) return false
     request.log.warn(`Backend '${state.backend.provider.id}' failed for model '${state.requestedModel}' (${why}); failing over to '${next.backend.provider.id}'`)
+    hooks?.onFailover?.(state, state.backend.provider.id, next.backend.provider.id)
     for (const name of state.upstreamHeaderNames) reply.removeHeader(name)
     state.upstreamHeaderNames = []
     state.backend = next.backend
