@@ -17,6 +17,7 @@ import { createPreHandler } from './proxy/prehandler.js'
 import type { RouteState } from './proxy/route-state.js'
 import { registerAdminRoutes } from './routes/admin.js'
 import { healthSummary, registerHealthRoute } from './routes/health.js'
+import { startProber } from './health/prober.js'
 import { registerModelRoutes } from './routes/models.js'
 import { kRoute, kUser } from './symbols.js'
 import type { BerryUser } from './user.js'
@@ -57,7 +58,13 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
-  app.addHook('onClose', async () => { await gateway.close() })
+  const stopProbes = config.settings.healthCheckIntervalMs > 0
+    ? startProber(config.settings.healthCheckIntervalMs, { current: () => gateway.current.config, health: gateway.health, dispatcher: gateway.upstream.dispatcher, now: options.now })
+    : undefined
+  app.addHook('onClose', async () => {
+    stopProbes?.()
+    await gateway.close()
+  })
 
   const authenticate = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     request[kUser] = await authenticateRequest(request, gateway.current.tokens, options.authenticate)
