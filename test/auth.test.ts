@@ -1,9 +1,9 @@
 /** Authentication and permissions, and the read-only routes that depend on them. */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { ADMIN_TOKEN, startBerry, TOKEN } from './helpers/berry.js'
 import { json, startUpstream } from './helpers/fake-upstream.js'
 
-async function setup (t: Tap.Test, extra = '') {
+async function setup (t: Test, extra = '') {
   const u = await startUpstream(json())
   t.teardown(() => u.close())
   const config = `

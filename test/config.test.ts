@@ -136,7 +136,7 @@ initial_confidence = 0.8
 t.test('a bad config makes app.ready() reject with the path', async (t) => {
   const app = Fastify()
   app.register(berry, { config: BASE.replace('provider = "openai"', 'provider = "opnai"') })
-  await t.rejects(app.ready(), { code: 'BERRY_ERR_INVALID_CONFIG', message: /models\.gpt_4o\.backends\[0\]\.provider: unknown provider 'opnai'/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'BERRY_ERR_INVALID_CONFIG', message: /models\.gpt_4o\.backends\[0\]\.provider: unknown provider 'opnai'/ })
 })
 
 t.test('bad options make app.ready() reject', async (t) => {
@@ -147,12 +147,12 @@ t.test('bad options make app.ready() reject', async (t) => {
   ] as const) {
     const app = Fastify()
     app.register(berry, opts as never)
-    await t.rejects(app.ready(), { code: 'BERRY_ERR_INVALID_OPTS', message })
+    await t.rejects(async () => { await app.ready() }, { code: 'BERRY_ERR_INVALID_OPTS', message })
   }
 })
 
 t.test('never open by accident: no users and no hook', async (t) => {
   const app = Fastify()
   app.register(berry, { config: BASE.replace('[users.a]\ntoken = "tok-a"', '') })
-  await t.rejects(app.ready(), { code: 'BERRY_ERR_INVALID_OPTS', message: /no \[users\] and no authenticate hook/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'BERRY_ERR_INVALID_OPTS', message: /no \[users\] and no authenticate hook/ })
 })

@@ -1,5 +1,5 @@
 /** The proxy path over real sockets: rewrite, headers, streaming, aborts, paths, errors. */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { request as undiciRequest } from 'undici'
 import { startBerry, TOKEN } from './helpers/berry.js'
 import { deadOrigin, hang, json, sse, startUpstream, type FakeUpstream } from './helpers/fake-upstream.js'
@@ -22,7 +22,7 @@ ${extra}
 `
 }
 
-async function upstream (t: Tap.Test, behaviour = json()): Promise<FakeUpstream> {
+async function upstream (t: Test, behaviour = json()): Promise<FakeUpstream> {
   const u = await startUpstream(behaviour)
   t.teardown(() => u.close())
   return u

@@ -2,7 +2,7 @@
  * Fault injection on real sockets, one behaviour per test. Backend `a` is
  * always drawn first (random = 0), so every fault lands on it.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startBerry, TOKEN } from '../helpers/berry.js'
 import { deadOrigin, hang, json, reset, sse, startUpstream, status, type Behaviour, type FakeUpstream } from '../helpers/fake-upstream.js'
 
@@ -39,7 +39,7 @@ tags = ["admin"]
 `
 }
 
-async function upstream (t: Tap.Test, behaviour: Behaviour): Promise<FakeUpstream> {
+async function upstream (t: Test, behaviour: Behaviour): Promise<FakeUpstream> {
   const u = await startUpstream(behaviour)
   t.teardown(() => u.close())
   return u
