@@ -71,7 +71,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 await app.listen({ port, host })
-const base = `http://${host}:${port}`
+const address = app.server.address()
+const base = `http://${host}:${typeof address === 'object' && address !== null ? address.port : port}`
 if (configPath === undefined) {
   console.log(`
 berry demo gateway on ${base} (two in-process demo upstreams, no key, no network)
