@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { renameSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { json, startUpstream } from './helpers/fake-upstream.js'
 
@@ -18,7 +18,8 @@ async function start (t: Test, env: Record<string, string>): Promise<{ child: Ch
   let out = ''
   child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
   child.stderr!.on('data', (c: Buffer) => { out += c.toString() })
-  for (let i = 0; i < 200; i++) {
+  // Generous: a loaded 2-core CI machine can take seconds to start Node.
+  for (let i = 0; i < 600; i++) {
     const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
     if (match !== null) return { child, base: match[1]!, output: () => out }
     await new Promise((r) => setTimeout(r, 50))
@@ -58,4 +59,19 @@ t.test('BERRY_CONFIG serves a file and SIGHUP reloads it', async (t) => {
   for (let i = 0; i < 100 && !output().includes('rejected'); i++) await new Promise((r) => setTimeout(r, 20))
   t.match(output(), /config reload \(SIGHUP\) rejected, the old config stays in force: Invalid berry config/)
   t.same(await models(), ['second'])
+})
+
+t.test('BERRY_WATCH=1 reloads when the file is replaced', async (t) => {
+  const u = await startUpstream(json())
+  t.teardown(() => u.close())
+  const dir = t.testdir()
+  const file = join(dir, 'berry.toml')
+  const text = (model: string) => `[providers.p]\nbase_url = "${u.origin}/v1"\n[[models.${model}.backends]]\nprovider = "p"\nmodel = "x"\n[users.u]\ntoken = "file-token"\n`
+  writeFileSync(file, text('first'))
+  const { output } = await start(t, { BERRY_CONFIG: file, BERRY_WATCH: '1' })
+  // Save the way editors do: a new file renamed over the old one.
+  writeFileSync(join(dir, 'berry.toml.tmp'), text('second'))
+  renameSync(join(dir, 'berry.toml.tmp'), file)
+  for (let i = 0; i < 150 && !output().includes('config reloaded'); i++) await new Promise((r) => setTimeout(r, 20))
+  t.match(output(), /config reloaded \(file changed\): models \+1 -1/)
 })
