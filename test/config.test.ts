@@ -62,6 +62,7 @@ t.test('sources: path, TOML text, object', async (t) => {
 })
 
 t.test('env references', async (t) => {
+  // eslint-disable-next-line no-template-curly-in-string -- the config's own syntax
   const text = BASE.replace('"sk-x"', '"${OPENAI_API_KEY}"')
   t.equal(loadConfig(text, { env: { OPENAI_API_KEY: 'sk-from-env' } }).providers.get('openai')!.apiKey, 'sk-from-env')
   t.same(problems(text), ["providers.openai.api_key: environment variable 'OPENAI_API_KEY' is not set"])

@@ -2,6 +2,7 @@
  * The example app as a newcomer runs it: the built server, the embedded demo
  * answering at once, and SIGHUP reloads of a config file.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { renameSync, writeFileSync } from 'node:fs'
@@ -22,7 +23,7 @@ async function start (t: Test, env: Record<string, string>): Promise<{ child: Ch
   for (let i = 0; i < 600; i++) {
     const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
     if (match !== null) return { child, base: match[1]!, output: () => out }
-    await new Promise((r) => setTimeout(r, 50))
+    await sleep(50)
   }
   throw new Error(`example app did not start:\n${out}`)
 }
@@ -51,12 +52,12 @@ t.test('BERRY_CONFIG serves a file and SIGHUP reloads it', async (t) => {
   t.same(await models(), ['first'])
   writeFileSync(file, text('second'))
   child.kill('SIGHUP')
-  for (let i = 0; i < 100 && !output().includes('config reloaded'); i++) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < 100 && !output().includes('config reloaded'); i++) await sleep(20)
   t.same(await models(), ['second'])
   t.match(output(), /config reloaded \(SIGHUP\): models \+1 -1/)
   writeFileSync(file, 'not toml [')
   child.kill('SIGHUP')
-  for (let i = 0; i < 100 && !output().includes('rejected'); i++) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < 100 && !output().includes('rejected'); i++) await sleep(20)
   t.match(output(), /config reload \(SIGHUP\) rejected, the old config stays in force: Invalid berry config/)
   t.same(await models(), ['second'])
 })
@@ -72,6 +73,6 @@ t.test('BERRY_WATCH=1 reloads when the file is replaced', async (t) => {
   // Save the way editors do: a new file renamed over the old one.
   writeFileSync(join(dir, 'berry.toml.tmp'), text('second'))
   renameSync(join(dir, 'berry.toml.tmp'), file)
-  for (let i = 0; i < 150 && !output().includes('config reloaded'); i++) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < 150 && !output().includes('config reloaded'); i++) await sleep(20)
   t.match(output(), /config reloaded \(file changed\): models \+1 -1/)
 })

@@ -1,4 +1,5 @@
 /** The proxy path over real sockets: rewrite, headers, streaming, aborts, paths, errors. */
+import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { request as undiciRequest } from 'undici'
 import { startBerry, TOKEN } from './helpers/berry.js'
@@ -122,10 +123,10 @@ t.test('a client that disconnects aborts the upstream request', async (t) => {
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o', messages: [] })
     }).catch((err: Error) => err)
-    while (u.received.length === 0) await new Promise((r) => setTimeout(r, 10))
+    while (u.received.length === 0) await sleep(10)
     controller.abort()
     await pending
-    for (let i = 0; i < 100 && u.aborted.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+    for (let i = 0; i < 100 && u.aborted.length === 0; i++) await sleep(10)
     t.equal(u.aborted.length, 1, 'the upstream saw the abort')
     t.ok(berry.app.berry.health().status === 'ok', 'a client abort is not the backend\'s failure')
   })
@@ -142,7 +143,7 @@ t.test('a client that disconnects aborts the upstream request', async (t) => {
     const reader = res.body!.getReader()
     await reader.read()
     controller.abort()
-    for (let i = 0; i < 100 && u.aborted.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+    for (let i = 0; i < 100 && u.aborted.length === 0; i++) await sleep(10)
     t.equal(u.aborted.length, 1, 'the upstream saw the abort')
   })
 })

@@ -46,11 +46,11 @@ t.test('reload under load loses no request; in-flight streams finish on the old 
   t.teardown(() => b.close())
   const berry = await startBerry(t, { config: config({ a: a.origin }) })
   const configs = [config({ b: b.origin }), config({ a: a.origin }), config({ a: a.origin, b: b.origin })]
-  let stop = false
+  const state = { stop: false }
   const reloader = (async () => {
-    for (let i = 0; !stop; i++) {
+    for (let i = 0; !state.stop; i++) {
       berry.app.berry.reload(configs[i % configs.length]!)
-      await new Promise((r) => setTimeout(r, 5))
+      await sleep(5)
     }
   })()
   const results = await Promise.all(Array.from({ length: 120 }, async () => {
@@ -58,7 +58,7 @@ t.test('reload under load loses no request; in-flight streams finish on the old 
     const text = await res.text()
     return res.status === 200 && text.endsWith('data: [DONE]\n\n')
   }))
-  stop = true
+  state.stop = true
   await reloader
   t.equal(results.filter(Boolean).length, 120, 'every request completed')
   t.ok(a.received.length > 0 && b.received.length > 0, 'both configs served traffic')
@@ -72,10 +72,10 @@ t.test('active probes mark a dead provider and bring it back', async (t) => {
   const text = config({ a: a.origin, b: b.origin }) + '\n[settings]\nhealth_check_interval_seconds = 0.05\ncircuit_breaker_failure_threshold = 2\ncircuit_breaker_timeout_seconds = 0.1\n'
   const berry = await startBerry(t, { config: text })
   const state = async () => (await (await berry.get('/admin/backends', 'ops-admin-token')).json()).models[0].backends[0]
-  for (let i = 0; i < 100 && (await state()).health !== 'open'; i++) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < 100 && (await state()).health !== 'open'; i++) await sleep(20)
   t.match(await state(), { provider: 'a', health: 'open', last_error: 'probe HTTP 500' })
   t.ok(a.received.every((r) => r.method === 'GET' && r.url === '/v1/models'), 'probes spend no tokens')
   a.behave(json())
-  for (let i = 0; i < 100 && (await state()).health !== 'healthy'; i++) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < 100 && (await state()).health !== 'healthy'; i++) await sleep(20)
   t.equal((await state()).health, 'healthy')
 })
