@@ -1,4 +1,5 @@
 /** Hot reload: atomic swap, invalid configs rejected, health kept, no request lost under load. */
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { startBerry, TOKEN } from '../helpers/berry.js'
 import { json, sse, startUpstream, status } from '../helpers/fake-upstream.js'
