@@ -40,13 +40,19 @@ t.test('the embedded demo answers a curl at once, JSON and SSE', async (t) => {
   t.match(output(), /curl http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions -H 'Authorization: Bearer berry-demo-token'/)
 })
 
-t.test('BERRY_CONFIG serves a file and SIGHUP reloads it', async (t) => {
+/** A config file serving one model, `first`; `text(name)` makes the same with another model. */
+async function configFile (t: Test): Promise<{ dir: string, file: string, text: (model: string) => string }> {
   const u = await startUpstream(json())
   t.teardown(() => u.close())
   const dir = t.testdir()
   const file = join(dir, 'berry.toml')
-  const text = (model: string) => `[providers.p]\nbase_url = "${u.origin}/v1"\n[[models.${model}.backends]]\nprovider = "p"\nmodel = "x"\n[users.u]\ntoken = "file-token"\n`
+  const text = (model: string): string => `[providers.p]\nbase_url = "${u.origin}/v1"\n[[models.${model}.backends]]\nprovider = "p"\nmodel = "x"\n[users.u]\ntoken = "file-token"\n`
   writeFileSync(file, text('first'))
+  return { dir, file, text }
+}
+
+t.test('BERRY_CONFIG serves a file and SIGHUP reloads it', async (t) => {
+  const { file, text } = await configFile(t)
   const { child, base, output } = await start(t, { BERRY_CONFIG: file })
   const models = async () => (await (await fetch(`${base}/v1/models`, { headers: { authorization: 'Bearer file-token' } })).json()).data.map((m: { id: string }) => m.id)
   t.same(await models(), ['first'])
@@ -63,12 +69,7 @@ t.test('BERRY_CONFIG serves a file and SIGHUP reloads it', async (t) => {
 })
 
 t.test('BERRY_WATCH=1 reloads when the file is replaced', async (t) => {
-  const u = await startUpstream(json())
-  t.teardown(() => u.close())
-  const dir = t.testdir()
-  const file = join(dir, 'berry.toml')
-  const text = (model: string) => `[providers.p]\nbase_url = "${u.origin}/v1"\n[[models.${model}.backends]]\nprovider = "p"\nmodel = "x"\n[users.u]\ntoken = "file-token"\n`
-  writeFileSync(file, text('first'))
+  const { dir, file, text } = await configFile(t)
   const { output } = await start(t, { BERRY_CONFIG: file, BERRY_WATCH: '1' })
   // Save the way editors do: a new file renamed over the old one.
   writeFileSync(join(dir, 'berry.toml.tmp'), text('second'))
