@@ -2,8 +2,8 @@
  * The end of every proxied request: one structured log line, the metrics,
  * the usage totals and the host's `onUsage` record, all from one place.
  *
- * It hangs on Fastify's `onResponse` (and `onRequestAbort`, for clients that
- * leave mid-answer) in berry's `/v1` scope, not on the handoff: errors raised
+ * It hangs on Fastify's `onResponse` (and on the response's `close`, for
+ * clients that leave mid-answer) in berry's `/v1` scope, not on the handoff: errors raised
  * before any upstream is tried (401, 429, the spec's pinned 500s) are
  * accounted too. The handoff only lends two hooks: `observe`, which reads
  * the usage from the passing body, and `onFailover`.
@@ -115,20 +115,22 @@ export function registerRequestLog (scope: FastifyInstance, options: RequestLogO
     if (onUsage !== undefined) deliver(request, onUsage, record)
   }
 
-  scope.addHook('onRequest', function startAccounting (request: FastifyRequest, _reply: FastifyReply, done: () => void) {
+  scope.addHook('onRequest', function startAccounting (request: FastifyRequest, reply: FastifyReply, done: () => void) {
     if (!request.is404) {
-      request[kAccounting] = performance.now()
+      const started = performance.now()
+      request[kAccounting] = started
       metrics.requestStarted()
+      // A client that leaves mid-answer gets no 'finish', hence no onResponse:
+      // the socket's close is the only end such a request has.
+      reply.raw.once('close', () => {
+        // A finished response is onResponse's, however late its hooks run.
+        if (!reply.raw.writableFinished) finish(request, CLIENT_CLOSED, performance.now() - started)
+      })
     }
     done()
   })
   scope.addHook('onResponse', function endAccounting (request: FastifyRequest, reply: FastifyReply, done: () => void) {
     finish(request, reply.statusCode, reply.elapsedTime)
-    done()
-  })
-  scope.addHook('onRequestAbort', function abortAccounting (request: FastifyRequest, done: () => void) {
-    const started = request[kAccounting]
-    finish(request, CLIENT_CLOSED, started > 0 ? performance.now() - started : 0)
     done()
   })
 
