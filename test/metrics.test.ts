@@ -163,7 +163,7 @@ t.test("prom-client's default registry: shared with the host, freed on close, ne
 
   const second = Fastify()
   second.register(berry, { config })
-  await t.rejects(second.ready(), { code: 'BERRY_ERR_INVALID_OPTS', message: /berry_requests_total.*metrics\.registry/ })
+  await t.rejects(async () => { await second.ready() }, { code: 'BERRY_ERR_INVALID_OPTS', message: /berry_requests_total.*metrics\.registry/ })
   await second.close()
 
   await first.close()
@@ -179,7 +179,7 @@ t.test('bad metrics options are refused at register time', async (t) => {
   for (const metrics of [{ path: 'metrics' }, { path: '/m/' }, { public: 'yes' }, { registry: {} }, true, 'on']) {
     const app = Fastify()
     app.register(berry, { config, metrics: metrics as never })
-    await t.rejects(app.ready(), { code: 'BERRY_ERR_INVALID_OPTS', message: /'metrics/ }, JSON.stringify(metrics))
+    await t.rejects(async () => { await app.ready() }, { code: 'BERRY_ERR_INVALID_OPTS', message: /'metrics/ }, JSON.stringify(metrics))
     await app.close()
   }
 })

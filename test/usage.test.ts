@@ -3,7 +3,7 @@
  * accounting over real sockets from JSON answers and from streams with
  * `stream_options.include_usage`, pinned requests included.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { MAX_OBJECT_BYTES, scanUsage, toUsage, UsageScanner } from '../plugin/usage/usage-parser.js'
 import { UsageLedger, type UsageRecord } from '../plugin/usage/usage-ledger.js'
 import { ADMIN_TOKEN, specConfig, startBerry, TOKEN } from './helpers/berry.js'
@@ -79,7 +79,7 @@ t.test('ledger: totals per user, model and backend', async (t) => {
   ])
 })
 
-async function setup (t: Tap.Test) {
+async function setup (t: Test) {
   const openai = await startUpstream(json())
   const claude = await startUpstream(json())
   t.teardown(() => openai.close())
