@@ -6,6 +6,12 @@
  * Labels are ids from the config (public model names, provider ids, user
  * ids), never tokens or keys. Backend health is read at scrape time from the
  * health tracker, so requests pay nothing for it.
+ *
+ * The hot path stays cheap: prom-client hashes a label object on every
+ * `inc()`, so the per-request counters are plain numbers in maps keyed by
+ * label value (no string built, no object allocated once a series exists),
+ * handed to prom-client when it is scraped; the histograms reuse one label
+ * object per series.
  */
 import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client'
 import { InvalidOptions } from './errors.js'
@@ -47,6 +53,40 @@ export const METRIC_NAMES = [
   'berry_tokens_total'
 ] as const
 
+type Labels<N extends string> = Record<N, string>
+
+interface Tally<N extends string> {
+  readonly labels: Labels<N>
+  value: number
+}
+
+/** The next level of a nested map, made on first use only. */
+function level<K, K2, V> (map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let next = map.get(key)
+  if (next === undefined) {
+    next = new Map()
+    map.set(key, next)
+  }
+  return next
+}
+
+/** Counts kept as numbers and given to prom-client at scrape time. */
+class Tallies<N extends string> {
+  readonly all: Array<Tally<N>> = []
+
+  add (labels: Labels<N>): Tally<N> {
+    const tally = { labels, value: 0 }
+    this.all.push(tally)
+    return tally
+  }
+
+  /** prom-client `collect`: the counter holds exactly the tallies. */
+  flush (counter: Counter<N>): void {
+    counter.reset()
+    for (const tally of this.all) counter.inc(tally.labels, tally.value)
+  }
+}
+
 export function createMetrics (gateway: Gateway, registry: Registry = defaultRegistry): BerryMetrics {
   for (const name of METRIC_NAMES) {
     if (registry.getSingleMetric(name) !== undefined) {
@@ -54,11 +94,14 @@ export function createMetrics (gateway: Gateway, registry: Registry = defaultReg
     }
   }
   const registers = [registry]
+  const requestTallies = new Tallies<'model' | 'backend' | 'status' | 'pinned'>()
+  const tokenTallies = new Tallies<'user' | 'model' | 'backend' | 'type'>()
   const requests = new Counter({
     name: 'berry_requests_total',
     help: 'Proxied requests by public model, backend (provider id), HTTP status and whether the backend was pinned',
     labelNames: ['model', 'backend', 'status', 'pinned'] as const,
-    registers
+    registers,
+    collect () { requestTallies.flush(this) }
   })
   const duration = new Histogram({
     name: 'berry_request_duration_seconds',
@@ -89,7 +132,8 @@ export function createMetrics (gateway: Gateway, registry: Registry = defaultReg
     name: 'berry_tokens_total',
     help: "Tokens by user, public model, backend and type (prompt, completion), from the upstream's usage",
     labelNames: ['user', 'model', 'backend', 'type'] as const,
-    registers
+    registers,
+    collect () { tokenTallies.flush(this) }
   })
   const healthy = new Gauge({
     name: 'berry_backend_healthy',
@@ -122,15 +166,57 @@ export function createMetrics (gateway: Gateway, registry: Registry = defaultReg
     }
   })
 
+  // model -> backend -> status -> [not pinned, pinned]
+  const requestSeries = new Map<string, Map<string, Map<number, Array<Tally<'model' | 'backend' | 'status' | 'pinned'> | undefined>>>>()
+  // model -> backend -> the label object both histograms observe with
+  const histogramLabels = new Map<string, Map<string, Labels<'model' | 'backend'>>>()
+  // user -> model -> backend -> [prompt, completion]
+  const tokenSeries = new Map<string, Map<string, Map<string, Array<Tally<'user' | 'model' | 'backend' | 'type'>>>>>()
+
+  function requestTally (model: string, backend: string, status: number, pinned: boolean): Tally<'model' | 'backend' | 'status' | 'pinned'> {
+    const byStatus = level(level(requestSeries, model), backend)
+    let pair = byStatus.get(status)
+    if (pair === undefined) {
+      pair = [undefined, undefined]
+      byStatus.set(status, pair)
+    }
+    const index = pinned ? 1 : 0
+    return pair[index] ?? (pair[index] = requestTallies.add({ model, backend, status: String(status), pinned: pinned ? 'true' : 'false' }))
+  }
+
+  function tokenTally (user: string, model: string, backend: string): Array<Tally<'user' | 'model' | 'backend' | 'type'>> {
+    const byBackend = level(level(tokenSeries, user), model)
+    let pair = byBackend.get(backend)
+    if (pair === undefined) {
+      pair = ['prompt', 'completion'].map((type) => tokenTallies.add({ user, model, backend, type }))
+      byBackend.set(backend, pair)
+    }
+    return pair
+  }
+
+  function seriesLabels (model: string, backend: string): Labels<'model' | 'backend'> {
+    const byBackend = level(histogramLabels, model)
+    let labels = byBackend.get(backend)
+    if (labels === undefined) {
+      labels = { model, backend }
+      byBackend.set(backend, labels)
+    }
+    return labels
+  }
+
   return {
     registry,
     requestCompleted (record, ttfbMs) {
       const { model, backend } = record
-      requests.inc({ model, backend, status: record.status, pinned: record.pinned ? 'true' : 'false' })
-      duration.observe({ model, backend }, record.latencyMs / 1000)
-      if (ttfbMs !== undefined) ttfb.observe({ model, backend }, ttfbMs / 1000)
-      if (record.promptTokens > 0) tokens.inc({ user: record.user, model, backend, type: 'prompt' }, record.promptTokens)
-      if (record.completionTokens > 0) tokens.inc({ user: record.user, model, backend, type: 'completion' }, record.completionTokens)
+      requestTally(model, backend, record.status, record.pinned).value++
+      const labels = seriesLabels(model, backend)
+      duration.observe(labels, record.latencyMs / 1000)
+      if (ttfbMs !== undefined) ttfb.observe(labels, ttfbMs / 1000)
+      if (record.promptTokens > 0 || record.completionTokens > 0) {
+        const [prompt, completion] = tokenTally(record.user, model, backend)
+        prompt!.value += record.promptTokens
+        completion!.value += record.completionTokens
+      }
     },
     failover (model, from, to) {
       failovers.inc({ model, from, to })

@@ -20,6 +20,8 @@ export interface Usage {
 const KEY = Buffer.from('"usage"')
 /** A usage object with every detail field is a few hundred bytes. */
 export const MAX_OBJECT_BYTES = 4096
+/** Small enough for Node's shared pool: no allocation of its own per request. */
+const FIRST_OBJECT_BYTES = 512
 
 const SPACE = 0x20
 const TAB = 0x09
@@ -54,7 +56,7 @@ export function toUsage (raw: unknown): Usage | undefined {
 export class UsageScanner {
   #phase = Phase.Search
   /** The last KEY.length - 1 bytes seen while searching, for a key split across chunks. */
-  readonly #tail = Buffer.alloc(KEY.length - 1)
+  readonly #tail = Buffer.allocUnsafe(KEY.length - 1)
   #tailLength = 0
   #object: Buffer | undefined
   #objectLength = 0
@@ -147,7 +149,7 @@ export class UsageScanner {
       this.#phase = Phase.Search
       return i
     }
-    this.#object ??= Buffer.allocUnsafe(MAX_OBJECT_BYTES)
+    this.#object ??= Buffer.allocUnsafe(FIRST_OBJECT_BYTES)
     this.#objectLength = 0
     this.#depth = 0
     this.#inString = false
@@ -157,14 +159,19 @@ export class UsageScanner {
   }
 
   #collect (chunk: Buffer, from: number): number {
-    const object = this.#object as Buffer
+    let object = this.#object as Buffer
     let i = from
     for (; i < chunk.length; i++) {
       const byte = chunk[i]!
-      if (this.#objectLength === MAX_OBJECT_BYTES) {
-        // Not a usage object after all (or an absurd one): give it up.
-        this.#phase = Phase.Search
-        return i
+      if (this.#objectLength === object.length) {
+        if (object.length === MAX_OBJECT_BYTES) {
+          // Not a usage object after all (or an absurd one): give it up.
+          this.#phase = Phase.Search
+          return i
+        }
+        const larger = Buffer.allocUnsafe(Math.min(object.length * 2, MAX_OBJECT_BYTES))
+        object.copy(larger, 0, 0, this.#objectLength)
+        object = this.#object = larger
       }
       object[this.#objectLength++] = byte
       if (this.#inString) {
