@@ -4,7 +4,7 @@
  * options that move, open, share or turn off the route.
  */
 import Fastify from 'fastify'
-import { Registry, register as defaultRegistry } from 'prom-client'
+import { Counter, Registry, register as defaultRegistry } from 'prom-client'
 import t from 'tap'
 import berry from '../plugin/index.js'
 import { ADMIN_TOKEN, startBerry, TOKEN, specConfig } from './helpers/berry.js'
@@ -150,6 +150,18 @@ t.test('metrics.public, metrics.path, a prefix, and metrics: false', async (t) =
   const chat = await off.post('/v1/chat/completions', { model: 'gpt-4o', messages: [] })
   t.equal(chat.status, 200, 'proxying works without metrics')
   await chat.arrayBuffer()
+})
+
+t.test("a host's registry: its own metrics and berry's on one page", async (t) => {
+  const upstream = await startUpstream(json())
+  t.teardown(() => upstream.close())
+  const registry = new Registry()
+  new Counter({ name: 'host_jobs_total', help: 'the host app', registers: [registry] }).inc(2)
+  const app = await startBerry(t, { config: specConfig({ openai: upstream.origin, claude: upstream.origin }), metrics: { registry } })
+  const text = await (await app.get('/metrics', ADMIN_TOKEN)).text()
+  t.equal(sample(text, 'host_jobs_total'), 2)
+  t.match(text, /# TYPE berry_requests_total counter/)
+  t.match(await registry.metrics(), /berry_backend_healthy\{model="gpt_4o",backend="openai_official"\} 1/, 'and the host serves berry\'s')
 })
 
 t.test("prom-client's default registry: shared with the host, freed on close, never claimed twice", async (t) => {

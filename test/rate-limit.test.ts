@@ -4,6 +4,7 @@
  * reset with the clock (Date.now, which @fastify/rate-limit's LocalStore
  * reads, is moved by hand: no sleeping for a minute).
  */
+import rateLimit from '@fastify/rate-limit'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import berry from '../plugin/index.js'
@@ -107,4 +108,19 @@ t.test('a bad redis option is refused at register time', async (t) => {
     await t.rejects(async () => { await app.ready() }, { code: 'BERRY_ERR_INVALID_OPTS', message: /'redis'/ })
     await app.close()
   }
+})
+
+t.test('a host that registered @fastify/rate-limit itself: berry limits through it', async (t) => {
+  const upstream = await startUpstream(json())
+  t.teardown(() => upstream.close())
+  const app = Fastify()
+  await app.register(rateLimit, { global: false })
+  const config = specConfig({ openai: upstream.origin, claude: upstream.origin }).replace('[users.alice]', '[users.alice]\nrate_limit = { requests_per_minute = 1 }')
+  await app.register(berry, { config, metrics: false })
+  t.teardown(() => app.close())
+  const chat = () => app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${TOKEN}` }, payload: { model: 'gpt-4o', messages: [] } })
+  t.equal((await chat()).statusCode, 200)
+  const over = await chat()
+  t.equal(over.statusCode, 429)
+  t.equal(over.json().error.code, 'BERRY_ERR_RATE_LIMITED')
 })
