@@ -44,9 +44,10 @@ class UsageObserver implements RelayObserver {
     this.#scanner.push(chunk)
   }
 
-  onEnd (): void {
+  onEnd (result: { error: string | undefined }): void {
     const usage = this.#scanner.usage
     if (usage !== undefined) this.#state.usage = usage
+    if (result.error !== undefined) this.#state.bodyError = result.error
   }
 }
 
@@ -107,7 +108,9 @@ export function registerRequestLog (scope: FastifyInstance, options: RequestLogO
       attempts: record.attempts,
       prompt_tokens: usage?.promptTokens ?? null,
       completion_tokens: usage?.completionTokens ?? null,
-      total_tokens: usage?.totalTokens ?? null
+      total_tokens: usage?.totalTokens ?? null,
+      // A status of 200 whose body broke off half-way says so here.
+      body_error: route?.bodyError ?? null
     }, 'berry request')
     // Unauthenticated requests have nobody to bill.
     if (user === null) return

@@ -25,7 +25,7 @@ t.test('one line per proxied request, with ids, status, latency, attempts and to
 
   const lines = app.logs.filter((l) => l.msg === 'berry request')
   t.equal(lines.length, 3, 'proxied requests only')
-  t.match(lines[0], { level: 30, reqId: String, user: 'alice', model: 'gpt_4o', backend: 'openai_official', pinned: false, status: 200, latency_ms: Number, attempts: 1, prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 })
+  t.match(lines[0], { level: 30, reqId: String, user: 'alice', model: 'gpt_4o', backend: 'openai_official', pinned: false, status: 200, latency_ms: Number, attempts: 1, prompt_tokens: 5, completion_tokens: 1, total_tokens: 6, body_error: null })
   t.match(lines[1], { user: 'alice', model: 'claude_sonnet_4', backend: 'anthropic_claude', pinned: true, status: 200, attempts: 1 })
   t.match(lines[2], { user: 'alice', model: 'gpt_4o', backend: '', pinned: true, status: 500, attempts: 0, prompt_tokens: null })
   t.not(lines[0]!.reqId, lines[1]!.reqId)
@@ -33,6 +33,16 @@ t.test('one line per proxied request, with ids, status, latency, attempts and to
   const messages = app.logs.map((l) => l.msg)
   t.ok(messages.includes("Using specified backend 'anthropic_claude' for model 'claude-sonnet-4'"), "the spec's first pinning line stays")
   t.ok(messages.some((m) => typeof m === 'string' && m.startsWith("Selected specific backend for model 'claude-sonnet-4'")), "the spec's second pinning line stays")
+})
+
+t.test('a stream that breaks off after its status is logged with the reason', async (t) => {
+  const upstream = await startUpstream(sse({ chunks: 5, cutAfter: 2 }))
+  t.teardown(() => upstream.close())
+  const app = await startBerry(t, { config: specConfig({ openai: upstream.origin, claude: upstream.origin }) })
+  const res = await app.post('/v1/chat/completions', { model: 'gpt-4o', messages: [], stream: true })
+  t.match(await res.text(), /BERRY_ERR_STREAM_INTERRUPTED/)
+  for (let i = 0; i < 100 && !app.logs.some((l) => l.msg === 'berry request'); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.match(app.logs.find((l) => l.msg === 'berry request'), { status: 200, body_error: String, prompt_tokens: null })
 })
 
 t.test('a client that leaves mid-stream is logged as 499 and leaves no request in flight', async (t) => {

@@ -41,4 +41,6 @@ export interface RouteState {
   usage?: Usage
   /** Time to the answering upstream's response headers, in ms (request-log.ts). */
   ttfbMs?: number
+  /** Why the answer's body broke off after it had begun (request-log.ts). */
+  bodyError?: string
 }
