@@ -1,10 +1,43 @@
 /**
- * How berry-health talks to berry: the base URL, the token, a fetch (global
- * by default, injectable for tests) and a per-request deadline. Errors are
- * described by their kind ("connection refused"), never with headers.
+ * How berry-health talks to berry: the base URL, the token, a fetch (undici's
+ * over an agent of the run's own, or one injected) and a per-request
+ * deadline. Errors are described by their kind ("connection refused"),
+ * never with headers.
  */
+import { Agent, fetch as undiciFetch } from 'undici'
 
-export type Fetch = typeof fetch
+/** The part of a fetch Response the tool reads; the global and undici's both fit. */
+export interface FetchResponse {
+  readonly status: number
+  readonly ok: boolean
+  readonly headers: { get (name: string): string | null }
+  readonly body: AsyncIterable<Uint8Array> | null
+  text (): Promise<string>
+  arrayBuffer (): Promise<ArrayBuffer>
+}
+
+export interface FetchInit {
+  method?: string
+  headers?: Record<string, string>
+  body?: string
+  signal?: AbortSignal
+}
+
+export type Fetch = (url: string, init: FetchInit) => Promise<FetchResponse>
+
+/**
+ * A fetch over an agent that `close` shuts. With the process-wide agent, a
+ * run would leave keep-alive sockets behind (for up to the server's
+ * keep-alive time, 72 s with Fastify), holding up an in-process caller's
+ * shutdown and the gateway's `close()`.
+ */
+export function ownFetch (connectTimeoutMs: number): { fetch: Fetch, close (): Promise<void> } {
+  const agent = new Agent({ connect: { timeout: connectTimeoutMs } })
+  return {
+    fetch: (url, init) => undiciFetch(url, { ...init, dispatcher: agent }),
+    close: () => agent.close()
+  }
+}
 
 export interface Connection {
   /** Base URL without a trailing slash. */

@@ -5,7 +5,7 @@
 import { parse, UsageError } from './args.js'
 import { benchmarkCommand } from './benchmark.js'
 import { checkCommand } from './check.js'
-import type { Fetch } from './client.js'
+import { ownFetch, type Fetch } from './client.js'
 import { EXIT_UNHEALTHY, EXIT_USAGE, type Context } from './context.js'
 import { discover, DiscoveryError } from './discover.js'
 import { monitorCommand } from './monitor.js'
@@ -42,7 +42,9 @@ export async function run (argv: readonly string[], io: RunIO): Promise<number> 
   }
   const { options } = parsed
   const output = createOutput(io.stdout, io.stderr, env, [options.token])
-  const conn = { url: options.url, token: options.token, timeoutMs: options.timeoutMs, fetch: io.fetch ?? globalThis.fetch, signal: io.signal }
+  const own = io.fetch === undefined ? ownFetch(options.timeoutMs) : undefined
+  const fetch = io.fetch ?? (own as ReturnType<typeof ownFetch>).fetch
+  const conn = { url: options.url, token: options.token, timeoutMs: options.timeoutMs, fetch, signal: io.signal }
   try {
     const discovery = await discover(conn, options)
     for (const note of discovery.notes) output.err(`note: ${note}`)
@@ -55,6 +57,8 @@ export async function run (argv: readonly string[], io: RunIO): Promise<number> 
     }
     output.err(`berry-health: ${(err as Error).message}`)
     return EXIT_UNHEALTHY
+  } finally {
+    await own?.close()
   }
 }
 

@@ -30,7 +30,7 @@ function errorOf (event: unknown): string | undefined {
   return typeof message === 'string' ? message : JSON.stringify(error)
 }
 
-export async function readEventStream (body: ReadableStream<Uint8Array>, startedAt: number): Promise<StreamSummary> {
+export async function readEventStream (body: AsyncIterable<Uint8Array>, startedAt: number): Promise<StreamSummary> {
   const decoder = new TextDecoder()
   let buffer = ''
   let chunks = 0
