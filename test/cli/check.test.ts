@@ -172,3 +172,10 @@ t.test('colour and progress on a terminal, none with NO_COLOR', async (t) => {
   t.ok(plain(noColor.stdout), 'plain text with NO_COLOR')
   t.match(noColor.stdout, /^fast\s+gpt-4o\s+healthy/m)
 })
+
+t.test('--help prints the usage and exits 0', async (t) => {
+  const res = await runCli(['--help'])
+  t.equal(res.code, 0)
+  t.match(res.stdout, /^Usage: berry-health <command> \[options\]/)
+  for (const word of ['check', 'monitor', 'benchmark', '--backends', '--webhook', '--rounds', 'Exit status']) t.match(res.stdout, word)
+})
