@@ -5,8 +5,9 @@
  * an admin token, colour, and the token kept out of every output.
  */
 import t from 'tap'
-import { ADMIN_TOKEN, TOKEN, plain, runCli, startFleet } from '../helpers/cli.js'
-import { sse, status } from '../helpers/fake-upstream.js'
+import { ADMIN_TOKEN, TOKEN, delayed, fleetConfig, plain, runCli, startFleet } from '../helpers/cli.js'
+import { startBerry } from '../helpers/berry.js'
+import { deadOrigin, sse, startUpstream, status } from '../helpers/fake-upstream.js'
 
 const admin = (url: string, ...rest: string[]): string[] => ['check', '--url', url, '--token', ADMIN_TOKEN, '--timeout', '0.5', ...rest]
 
@@ -178,4 +179,15 @@ t.test('--help prints the usage and exits 0', async (t) => {
   t.equal(res.code, 0)
   t.match(res.stdout, /^Usage: berry-health <command> \[options\]/)
   for (const word of ['check', 'monitor', 'benchmark', '--backends', '--webhook', '--rounds', 'Exit status']) t.match(res.stdout, word)
+})
+
+t.test("berry's own 504 (the provider's timeout_seconds) is a timeout", async (t) => {
+  const slow = await startUpstream(delayed(5_000))
+  t.teardown(() => slow.close())
+  const config = fleetConfig({ fast: slow.origin, slow: slow.origin, dead: await deadOrigin() })
+    .replace('api_key = "sk-slow-secret-key-0002"', 'api_key = "sk-slow-secret-key-0002"\ntimeout_seconds = 0.2')
+  const berry = await startBerry(t, { config }, 'warn')
+  const res = await runCli(['check', '--url', berry.url, '--token', ADMIN_TOKEN, '--timeout', '3', '--backends', 'slow', '--json'])
+  t.equal(res.code, 1)
+  t.match(JSON.parse(res.stdout).results[0], { status: 'timeout', http_status: 504, code: 'BERRY_ERR_UPSTREAM_TIMEOUT', detail: /^Backend 'slow' did not answer within 0\.2s/ })
 })
