@@ -161,7 +161,8 @@ export function parse (argv: readonly string[], env: Env): Parsed {
     }
   }
 
-  const url = httpUrl('url', values.url ?? env.BERRY_URL ?? DEFAULT_URL)
+  // An empty variable counts as unset, as shells make them easily.
+  const url = httpUrl('url', values.url ?? (env.BERRY_URL || DEFAULT_URL))
   const webhook = values.webhook === undefined ? undefined : httpUrl('webhook', values.webhook).href
   const token = values.token ?? env.BERRY_TOKEN
   const prompt = values.prompt ?? DEFAULT_PROMPT

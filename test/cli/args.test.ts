@@ -32,6 +32,7 @@ t.test('environment, and options over environment', async (t) => {
   const env = { BERRY_URL: 'https://gw.example/berry/', BERRY_TOKEN: 'tok-env' }
   t.match(options(['check'], env), { url: 'https://gw.example/berry', token: 'tok-env' })
   t.match(options(['check', '--url', 'http://127.0.0.1:8080', '--token', 'tok-arg'], env), { url: 'http://127.0.0.1:8080', token: 'tok-arg' })
+  t.match(options(['check'], { BERRY_URL: '', BERRY_TOKEN: '' }), { url: 'http://localhost:3000', token: undefined }, 'empty counts as unset')
 })
 
 t.test('--backends takes every word up to the next option, or a list', async (t) => {
