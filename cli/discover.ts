@@ -99,7 +99,14 @@ async function fromModelList (conn: Connection, models: readonly string[], backe
   return { targets, exact, notes }
 }
 
-export async function discover (conn: Connection, wanted: { models: readonly string[], backends: readonly string[] }): Promise<Discovery> {
+/**
+ * Listing is cheap for berry and must not fail because --timeout was set
+ * tight for the backends' sake.
+ */
+export const DISCOVERY_TIMEOUT_MS = 10_000
+
+export async function discover (backendConn: Connection, wanted: { models: readonly string[], backends: readonly string[] }): Promise<Discovery> {
+  const conn = { ...backendConn, timeoutMs: Math.max(backendConn.timeoutMs, DISCOVERY_TIMEOUT_MS) }
   let answer
   try {
     answer = await getJson(conn, '/admin/backends')

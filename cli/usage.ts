@@ -15,7 +15,7 @@ Options:
   --token TOKEN          API token (env BERRY_TOKEN, preferred: not visible in ps)
   --model NAME           only this model (repeatable; default: every model)
   --backends ID ...      only these backends (default: all, from GET /admin/backends)
-  --timeout SECONDS      per request (default ${DEFAULT_TIMEOUT_SECONDS})
+  --timeout SECONDS      per backend request (default ${DEFAULT_TIMEOUT_SECONDS})
   --streaming            stream the answers; report the first chunk and its time
   --max-tokens N         max_tokens of each request (default ${DEFAULT_MAX_TOKENS})
   --prompt TEXT          the user message (default "${DEFAULT_PROMPT}")

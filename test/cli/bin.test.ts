@@ -7,7 +7,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { ADMIN_TOKEN, startFleet } from '../helpers/cli.js'
+import { ADMIN_TOKEN, TIMEOUT, startFleet } from '../helpers/cli.js'
 
 const BIN = fileURLToPath(new URL('../../cli/berry-health.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -40,7 +40,7 @@ t.test('exit statuses of the real process', async (t) => {
   // Side by side: most of each run is the loader starting up.
   const [healthy, sick, usage] = await Promise.all([
     bin(['check', '--backends', 'fast', '--timeout', '2'], env),
-    bin(['check', '--timeout', '0.5'], env),
+    bin(['check', '--timeout', TIMEOUT], env),
     bin(['chekc'], env)
   ])
   t.equal(healthy.code, 0, healthy.stderr)

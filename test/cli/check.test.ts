@@ -5,11 +5,11 @@
  * an admin token, colour, and the token kept out of every output.
  */
 import t from 'tap'
-import { ADMIN_TOKEN, TOKEN, delayed, fleetConfig, plain, runCli, startFleet } from '../helpers/cli.js'
+import { ADMIN_TOKEN, TIMEOUT, TOKEN, delayed, fleetConfig, plain, runCli, startFleet } from '../helpers/cli.js'
 import { startBerry } from '../helpers/berry.js'
 import { deadOrigin, sse, startUpstream, status } from '../helpers/fake-upstream.js'
 
-const admin = (url: string, ...rest: string[]): string[] => ['check', '--url', url, '--token', ADMIN_TOKEN, '--timeout', '0.5', ...rest]
+const admin = (url: string, ...rest: string[]): string[] => ['check', '--url', url, '--token', ADMIN_TOKEN, '--timeout', TIMEOUT, ...rest]
 
 function row (stdout: string, backend: string, model: string): string[] {
   const line = stdout.split('\n').find((l) => l.startsWith(backend + ' ') && l.includes(` ${model} `))
@@ -24,7 +24,7 @@ t.test('table of every enabled backend; exit 1 when one is not healthy', async (
   t.match(row(res.stdout, 'fast', 'gpt-4o')[4], /^\d+ ms$/)
   t.same(row(res.stdout, 'fast', 'claude_sonnet_4').slice(2, 4), ['healthy', '200'])
   t.same(row(res.stdout, 'slow', 'gpt-4o').slice(2, 4), ['timeout', '-'])
-  t.match(row(res.stdout, 'slow', 'gpt-4o')[5], 'no answer within 0.5s')
+  t.match(row(res.stdout, 'slow', 'gpt-4o')[5], `no answer within ${TIMEOUT}s`)
   const dead = row(res.stdout, 'dead', 'gpt-4o')
   t.same(dead.slice(2, 4), ['unhealthy', '502'])
   t.match(dead[5], "Backend 'dead' could not be reached: connection refused")
