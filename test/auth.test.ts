@@ -83,10 +83,10 @@ t.test('GET /v1/models and /models list only enabled models the caller may use',
   const { berry } = await setup(t)
   for (const path of ['/v1/models', '/models']) {
     const alice = await (await berry.get(path)).json()
-    t.same(alice.data.map((m: { id: string }) => m.id), ['gpt_4o'])
+    t.same(alice.data.map((m: { id: string }) => m.id), ['gpt-4o'])
     t.equal(alice.object, 'list')
     const ops = await (await berry.get(path, ADMIN_TOKEN)).json()
-    t.same(ops.data.map((m: { id: string }) => m.id), ['gpt_4o', 'other-model'])
+    t.same(ops.data.map((m: { id: string }) => m.id), ['gpt-4o', 'other-model'])
   }
   t.equal((await berry.get('/v1/models', null)).status, 401)
 })

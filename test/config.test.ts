@@ -36,8 +36,8 @@ t.test('defaults of the original system', async (t) => {
   t.equal(provider.timeoutMs, 30_000)
   t.equal(provider.origin, 'https://api.openai.com')
   t.equal(provider.basePath, '/v1')
-  const model = config.models.get('gpt_4o')!
-  t.equal(model.name, 'gpt_4o', 'no name: the key is the public name')
+  const model = config.models.get('gpt-4o')!
+  t.equal(model.key, 'gpt_4o', "no name: public under the name the key was made from (a backend's model)")
   t.same(model.backends.map((b) => [b.weight, b.priority, b.enabled]), [[1, 0, true]])
   t.same(config.users[0]!.allowedModels, [])
   t.equal(config.settings.maxAttempts, 3)
@@ -45,6 +45,23 @@ t.test('defaults of the original system', async (t) => {
   t.equal(config.settings.breaker.cooldownMs, 60_000)
   t.equal(config.settings.bodyLimit, 10 * 1024 * 1024)
   t.ok(Object.isFrozen(config) && Object.isFrozen(provider) && Object.isFrozen(model.backends))
+})
+
+t.test('a model without name: the key, unless a backend or provider model maps to it', async (t) => {
+  const config = loadConfig(BASE + `
+[providers.anthropic]
+base_url = "https://api.anthropic.com/v1"
+models = ["claude-sonnet-4"]
+
+[[models.claude_sonnet_4.backends]]
+provider = "anthropic"
+model = "claude-3-5-sonnet-20241022"
+
+[[models.plain_key.backends]]
+provider = "anthropic"
+model = "something-else"
+`)
+  t.same([...config.models.keys()], ['gpt-4o', 'claude-sonnet-4', 'plain_key'])
 })
 
 t.test('sources: path, TOML text, object', async (t) => {
@@ -102,8 +119,8 @@ t.test('semantic checks', async (t) => {
   t.same(problems(BASE.replace('https://api.openai.com/v1', 'not a url')), ['providers.openai.base_url: not a valid URL'])
   t.same(problems(BASE.replace('https://api.openai.com/v1', 'ftp://x/v1')), ['providers.openai.base_url: must be an http:// or https:// URL'])
   t.same(problems(BASE + '\n[users.b]\ntoken = "tok-a"\n'), ['users.b.token: the same token as users.a'])
-  t.same(problems(BASE + '\n[models.other]\nname = "gpt_4o"\n[[models.other.backends]]\nprovider = "openai"\nmodel = "y"\n'),
-    ["models.other.name: public model name 'gpt_4o' is already used by models.gpt_4o"])
+  t.same(problems(BASE + '\n[models.other]\nname = "gpt-4o"\n[[models.other.backends]]\nprovider = "openai"\nmodel = "y"\n'),
+    ["models.other.name: public model name 'gpt-4o' is already used by models.gpt_4o"])
   t.match(problems(BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nbackend_type = "anthropic"'))[0],
     /^providers\.openai\.backend_type: 'anthropic' is not supported; .*point base_url at the provider's OpenAI-compatible endpoint/)
   t.same(problems(BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nheaders = { "Host" = "evil" }')), ['providers.openai.headers.Host: berry sets this header itself'])

@@ -119,7 +119,7 @@ t.test('in-flight requests while a stream is open', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 20))
   const after = await (await app.get('/metrics', ADMIN_TOKEN)).text()
   t.equal(sample(after, 'berry_in_flight_requests'), 0)
-  t.equal(sample(after, 'berry_requests_total', { model: 'gpt_4o', backend: 'openai_official', status: '200', pinned: 'false' }), 1)
+  t.equal(sample(after, 'berry_requests_total', { model: 'gpt-4o', backend: 'openai_official', status: '200', pinned: 'false' }), 1)
 })
 
 t.test('who may scrape', async (t) => {
@@ -161,7 +161,7 @@ t.test("a host's registry: its own metrics and berry's on one page", async (t) =
   const text = await (await app.get('/metrics', ADMIN_TOKEN)).text()
   t.equal(sample(text, 'host_jobs_total'), 2)
   t.match(text, /# TYPE berry_requests_total counter/)
-  t.match(await registry.metrics(), /berry_backend_healthy\{model="gpt_4o",backend="openai_official"\} 1/, 'and the host serves berry\'s')
+  t.match(await registry.metrics(), /berry_backend_healthy\{model="gpt-4o",backend="openai_official"\} 1/, 'and the host serves berry\'s')
 })
 
 t.test("prom-client's default registry: shared with the host, freed on close, never claimed twice", async (t) => {

@@ -25,9 +25,9 @@ t.test('one line per proxied request, with ids, status, latency, attempts and to
 
   const lines = app.logs.filter((l) => l.msg === 'berry request')
   t.equal(lines.length, 3, 'proxied requests only')
-  t.match(lines[0], { level: 30, reqId: String, user: 'alice', model: 'gpt_4o', backend: 'openai_official', pinned: false, status: 200, latency_ms: Number, attempts: 1, prompt_tokens: 5, completion_tokens: 1, total_tokens: 6, body_error: null })
-  t.match(lines[1], { user: 'alice', model: 'claude_sonnet_4', backend: 'anthropic_claude', pinned: true, status: 200, attempts: 1 })
-  t.match(lines[2], { user: 'alice', model: 'gpt_4o', backend: '', pinned: true, status: 500, attempts: 0, prompt_tokens: null })
+  t.match(lines[0], { level: 30, reqId: String, user: 'alice', model: 'gpt-4o', backend: 'openai_official', pinned: false, status: 200, latency_ms: Number, attempts: 1, prompt_tokens: 5, completion_tokens: 1, total_tokens: 6, body_error: null })
+  t.match(lines[1], { user: 'alice', model: 'claude-sonnet-4', backend: 'anthropic_claude', pinned: true, status: 200, attempts: 1 })
+  t.match(lines[2], { user: 'alice', model: 'gpt-4o', backend: '', pinned: true, status: 500, attempts: 0, prompt_tokens: null })
   t.not(lines[0]!.reqId, lines[1]!.reqId)
 
   const messages = app.logs.map((l) => l.msg)
@@ -67,7 +67,7 @@ t.test('a client that leaves mid-stream is logged as 499 and leaves no request i
   t.match(lines[0], { user: 'alice', backend: 'openai_official', status: 499 })
   const text = await registry.metrics()
   t.match(text, /berry_in_flight_requests 0/)
-  t.match(text, /berry_requests_total\{model="gpt_4o",backend="openai_official",status="499",pinned="false"\} 1/)
+  t.match(text, /berry_requests_total\{model="gpt-4o",backend="openai_official",status="499",pinned="false"\} 1/)
 })
 
 t.test('no token or key of the config ever reaches the log, even when headers are logged', async (t) => {

@@ -108,14 +108,14 @@ t.test('usage from a JSON answer and from a stream with include_usage, pinned co
   await bare.text()
 
   t.equal(records.length, 3)
-  t.match(records[0], { user: 'alice', model: 'gpt_4o', backend: 'openai_official', pinned: false, status: 200, attempts: 1, promptTokens: 5, completionTokens: 1, totalTokens: 6, tokensReported: true })
-  t.match(records[1], { user: 'ops', model: 'gpt_4o', backend: 'openai_official', pinned: true, status: 200, promptTokens: 7, completionTokens: 4, totalTokens: 11, tokensReported: true })
+  t.match(records[0], { user: 'alice', model: 'gpt-4o', backend: 'openai_official', pinned: false, status: 200, attempts: 1, promptTokens: 5, completionTokens: 1, totalTokens: 6, tokensReported: true })
+  t.match(records[1], { user: 'ops', model: 'gpt-4o', backend: 'openai_official', pinned: true, status: 200, promptTokens: 7, completionTokens: 4, totalTokens: 11, tokensReported: true })
   t.match(records[2], { user: 'alice', pinned: false, promptTokens: 0, completionTokens: 0, tokensReported: false })
   t.ok(records.every((r) => typeof r.latencyMs === 'number' && r.latencyMs >= 0 && typeof r.requestId === 'string'))
 
   t.same(berry.app.berry.usage(), [
-    { user: 'alice', model: 'gpt_4o', backend: 'openai_official', requests: 2, errors: 0, promptTokens: 5, completionTokens: 1, totalTokens: 6 },
-    { user: 'ops', model: 'gpt_4o', backend: 'openai_official', requests: 1, errors: 0, promptTokens: 7, completionTokens: 4, totalTokens: 11 }
+    { user: 'alice', model: 'gpt-4o', backend: 'openai_official', requests: 2, errors: 0, promptTokens: 5, completionTokens: 1, totalTokens: 6 },
+    { user: 'ops', model: 'gpt-4o', backend: 'openai_official', requests: 1, errors: 0, promptTokens: 7, completionTokens: 4, totalTokens: 11 }
   ])
 })
 
@@ -127,8 +127,8 @@ t.test("the spec's pinned 500s are accounted to the user", async (t) => {
   const unknown = await berry.post('/v1/chat/completions', { model: 'gpt-4o', messages: [], backend: 'no-such-provider' })
   await unknown.arrayBuffer()
   t.match(records, [
-    { user: 'alice', model: 'gpt_4o', backend: 'disabled_backend', pinned: true, status: 500, attempts: 0, tokensReported: false },
-    { user: 'alice', model: 'gpt_4o', backend: '', pinned: true, status: 500 }
+    { user: 'alice', model: 'gpt-4o', backend: 'disabled_backend', pinned: true, status: 500, attempts: 0, tokensReported: false },
+    { user: 'alice', model: 'gpt-4o', backend: '', pinned: true, status: 500 }
   ])
   t.match(berry.app.berry.usage(), [{ user: 'alice', backend: '', requests: 1, errors: 1 }, { user: 'alice', backend: 'disabled_backend', requests: 1, errors: 1 }])
 })

@@ -210,6 +210,21 @@ function resolveStrategy (key: string, raw: RawModel, problems: string[], warnin
   return 'weighted_random'
 }
 
+/**
+ * A model without `name` is public under the name its key was made from,
+ * when a backend's upstream model or its provider's `models` list holds one:
+ * the spec's `[models.gpt_4o]` lists as `gpt-4o`, `[models.claude_sonnet_4]`
+ * as `claude-sonnet-4`. Otherwise the key itself.
+ */
+function derivedName (key: string, backends: readonly Backend[]): string {
+  for (const backend of backends) {
+    for (const candidate of [backend.model, ...backend.provider.models]) {
+      if (candidate !== key && modelKeyOf(candidate) === key) return candidate
+    }
+  }
+  return key
+}
+
 function resolveUser (id: string, raw: RawUser, problems: string[]): User {
   if (/[\s\0]/.test(raw.token)) problems.push(`users.${id}.token: must not contain white space or NUL`)
   const limit = raw.rate_limit
@@ -251,7 +266,7 @@ function resolve (raw: RawConfig, problems: string[], warnings: string[]): Berry
       seenBackends.add(backend.key)
     }
     const model: Model = Object.freeze({
-      name: rawModel.name ?? key,
+      name: rawModel.name ?? derivedName(key, backends),
       key,
       enabled: rawModel.enabled ?? true,
       strategy: resolveStrategy(key, rawModel, problems, warnings),

@@ -40,7 +40,7 @@ provider = "b"
 model = "t"
 priority = 1
 `)
-const gpt = config.models.get('gpt_4o')!
+const gpt = config.modelsByKey.get('gpt_4o')!
 const breaker = { failureThreshold: 2, cooldownMs: 1000 }
 
 t.test('lookup by name, key, and normalised key', async (t) => {
