@@ -1,0 +1,264 @@
+// berry's benchmark runner: `npm run bench` (full) or `npm run bench -- --quick`.
+//
+// Starts each server in a process of its own (the fake origin, a bare
+// @fastify/http-proxy, berry from dist/, the Portkey gateway from npm, and a
+// second origin for the direct path), runs autocannon against each in turn
+// from this process, and prints one Markdown table plus the ratios the issue
+// sets as goals. Raw results go to benchmarks/results/latest-<mode>.json.
+//
+// CPU pinning (2 cores, `taskset`): this process (autocannon) and the
+// origin behind the proxies share core 0; the server under test (each proxy,
+// or the origin of the direct path) has core 1 to itself. `--no-pin` turns it
+// off; with fewer than two cores or no taskset it is off anyway.
+//
+// Flags: --quick (short runs, under 2 minutes with the build)
+//        --only=json,sse,streams,soak   --rounds=N   --duration=S
+//        --soak-requests=N   --no-pin
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from './lib/args.mjs'
+import { BENCH_TOKEN, MODEL } from './lib/constants.mjs'
+import { check, load } from './lib/load.mjs'
+import { canPin, freePort, pinSelf, startNode, stopAll } from './lib/processes.mjs'
+import { rssTrend, startRssSampler } from './lib/rss-sampler.mjs'
+import { formatRatios, formatScenario, formatSoak } from './lib/table.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+const args = parseArgs(process.argv.slice(2))
+const quick = args.quick === true
+const mode = quick ? 'quick' : 'full'
+
+const settings = {
+  rounds: Number(args.rounds ?? (quick ? 1 : 3)),
+  durationS: Number(args.duration ?? (quick ? 3 : 10)),
+  warmupS: quick ? 1 : 3,
+  streamsDurationS: quick ? 5 : 15,
+  soakRequests: Number(args['soak-requests'] ?? (quick ? 10_000 : 100_000)),
+  connections: 50,
+  sseChunks: 20,
+  manyStreams: 1000,
+  manyStreamsChunks: 20,
+  manyStreamsDelayMs: 50
+}
+const scenarios = typeof args.only === 'string' ? args.only.split(',') : ['json', 'sse', 'streams', 'soak']
+
+const cores = availableParallelism()
+const pin = args['no-pin'] !== true && canPin(cores)
+const LOAD_CPU = 0
+const SUT_CPU = pin ? 1 : undefined
+const ORIGIN_CPU = pin ? LOAD_CPU : undefined
+
+function machine () {
+  let model = cpus()[0]?.model ?? 'unknown'
+  try {
+    const line = execFileSync('lscpu', { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Model name:'))
+    if (line !== undefined) model = line.slice('Model name:'.length).trim()
+  } catch {}
+  return { nproc: cores, cpu: model, node: process.version, platform: `${process.platform} ${process.arch}`, date: new Date().toISOString() }
+}
+
+const PROMPT = { role: 'user', content: 'Say hello to the benchmark, please.' }
+function requestBody (kind, extra = {}) {
+  const body = { model: MODEL, messages: [PROMPT], max_tokens: 16, ...extra }
+  if (kind !== 'json') body.stream = true
+  return JSON.stringify(body)
+}
+
+/** The same request, addressed to each target the way its clients address it. */
+function targetsFor (servers, kind) {
+  const chat = '/v1/chat/completions'
+  const plain = { 'content-type': 'application/json', authorization: 'Bearer sk-client-key' }
+  const berryHeaders = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` }
+  const streams = kind === 'streams' ? { bench_chunks: settings.manyStreamsChunks, bench_delay_ms: settings.manyStreamsDelayMs } : {}
+  const portkeyConfig = JSON.stringify({
+    strategy: { mode: 'loadbalance' },
+    targets: [
+      { provider: 'openai', api_key: 'sk-bench-alpha', custom_host: `${servers.origin.url}/v1`, weight: 3 },
+      { provider: 'openai', api_key: 'sk-bench-beta', custom_host: `${servers.origin.url}/v1`, weight: 1 }
+    ]
+  })
+  const all = {
+    direct: { label: 'direct to origin', server: servers.direct, headers: plain, body: requestBody(kind, streams) },
+    bare: { label: 'bare @fastify/http-proxy', server: servers.bare, headers: plain, body: requestBody(kind, streams) },
+    berry: { label: 'berry, load-balanced', server: servers.berry, headers: berryHeaders, body: requestBody(kind, streams) },
+    'berry-pinned': { label: 'berry, pinned backend', server: servers.berry, headers: berryHeaders, body: requestBody(kind, { ...streams, backend: 'bench_beta' }) },
+    portkey: { label: 'Portkey gateway, load-balanced', server: servers.portkey, headers: { 'content-type': 'application/json', 'x-portkey-config': portkeyConfig }, body: requestBody(kind, streams) }
+  }
+  return Object.entries(all).map(([id, t]) => ({ id, ...t, url: t.server.url === undefined ? undefined : t.server.url + chat }))
+}
+
+function median (values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return undefined
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Medians over the rounds; failures are summed. */
+function combine (runs) {
+  const latency = (key) => median(runs.map((r) => r.latencyMs[key]))
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    latencyMs: { p50: latency('p50'), p97_5: latency('p97_5'), p99: latency('p99'), mean: latency('mean'), max: Math.max(...runs.map((r) => r.latencyMs.max)) },
+    requests: runs.reduce((a, r) => a + r.requests, 0),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    timeouts: runs.reduce((a, r) => a + r.timeouts, 0),
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+    failures: runs.reduce((a, r) => a + r.failures, 0)
+  }
+}
+
+function log (line) {
+  process.stderr.write(`${line}\n`)
+}
+
+/** Runs one scenario over every target, rounds interleaved so drift hits all alike. */
+async function runScenario (name, servers, { connections, durationS, rounds, sse, chunks }) {
+  const targets = targetsFor(servers, name)
+  const results = {}
+  for (const target of targets) {
+    if (target.server.failed !== undefined) {
+      results[target.id] = { label: target.label, failed: target.server.failed }
+      continue
+    }
+    const verdict = await check({ url: target.url, headers: target.headers, body: target.body, sse, chunks })
+    if (!verdict.ok) {
+      const detail = target.server.tail?.().filter((l) => /error/i.test(l)).at(-1)
+      results[target.id] = { label: target.label, failed: verdict.reason + (detail === undefined ? '' : ` (server log: ${detail.trim().slice(0, 120)})`) }
+      log(`  ${target.id}: FAILED ${results[target.id].failed}`)
+      continue
+    }
+    results[target.id] = { label: target.label, runs: [] }
+    if (settings.warmupS > 0 && rounds > 1) {
+      await load({ url: target.url, headers: target.headers, body: target.body, connections, duration: settings.warmupS })
+    }
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targets) {
+      const entry = results[target.id]
+      if (entry.runs === undefined) continue
+      if (rounds === 1 && settings.warmupS > 0) {
+        await load({ url: target.url, headers: target.headers, body: target.body, connections, duration: settings.warmupS })
+      }
+      const run = await load({ url: target.url, headers: target.headers, body: target.body, connections, duration: durationS })
+      entry.runs.push(run)
+      log(`  ${name} round ${round + 1}/${rounds} ${target.id}: ${Math.round(run.rps)} req/s, p99 ${run.latencyMs.p99} ms, failures ${run.failures}`)
+    }
+  }
+  for (const entry of Object.values(results)) {
+    if (entry.runs !== undefined) entry.summary = combine(entry.runs)
+  }
+  return { connections, durationS, rounds, results }
+}
+
+async function runSoak (originUrl) {
+  // A fresh berry, so the curve starts at its first request.
+  const berry = await startNode('berry (soak)', join(here, 'berry-server.mjs'), { args: [`--upstream=${originUrl}`], cpu: SUT_CPU })
+  try {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` }
+    // Each connection cycles through a balanced JSON request, a pinned one
+    // and a 20-chunk stream, so every path's allocations are in the soak.
+    const requests = [
+      { method: 'POST', path: '/v1/chat/completions', headers, body: requestBody('json') },
+      { method: 'POST', path: '/v1/chat/completions', headers, body: requestBody('json', { backend: 'bench_alpha' }) },
+      { method: 'POST', path: '/v1/chat/completions', headers, body: requestBody('sse') }
+    ]
+    const sampler = startRssSampler(berry.pid)
+    const run = await load({ url: berry.url, requests, connections: settings.connections, amount: settings.soakRequests })
+    const samples = sampler.stop()
+    const total = samples.at(-1)?.t ?? 0
+    // The first fifth of the soak is warm-up (JIT, pools, heap growth).
+    const warmupEndT = total * 0.2
+    const atWarmup = samples.find((s) => s.t >= warmupEndT) ?? samples[0]
+    const end = samples.at(-1)
+    const trend = rssTrend(samples, warmupEndT)
+    const peak = Math.max(...samples.map((s) => s.mb))
+    return {
+      requests: settings.soakRequests,
+      run,
+      rssMb: { start: samples[0]?.mb, warmupEnd: atWarmup?.mb, end: end?.mb, peak },
+      warmupEndS: warmupEndT,
+      slopeMbPerMin: trend.slopeMbPerMin,
+      samples: samples.map((s) => [Number(s.t.toFixed(1)), Number(s.mb.toFixed(1))])
+    }
+  } finally {
+    await berry.stop()
+  }
+}
+
+async function startPortkey (cpu) {
+  try {
+    const port = await freePort()
+    const bin = join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js')
+    return await startNode('portkey', bin, {
+      nodeArgs: ['--import', join(here, 'lib/loopback-only.mjs')],
+      args: [`--port=${port}`, '--headless'],
+      port,
+      cpu
+    })
+  } catch (err) {
+    return { failed: `did not start: ${err.message}` }
+  }
+}
+
+async function main () {
+  if (pin) pinSelf(LOAD_CPU)
+  const info = machine()
+  log(`berry benchmarks (${mode}): ${info.nproc} cores, ${info.cpu}, Node ${info.node}; pinning ${pin ? 'on (load generator + origin on CPU 0, server under test on CPU 1)' : 'off'}`)
+
+  const origin = await startNode('origin', join(here, 'origin.mjs'), { args: [`--chunks=${settings.sseChunks}`], cpu: ORIGIN_CPU })
+  const needsServers = scenarios.some((s) => s !== 'soak')
+  const servers = { origin }
+  if (needsServers) {
+    servers.direct = await startNode('origin (direct)', join(here, 'origin.mjs'), { args: [`--chunks=${settings.sseChunks}`], cpu: SUT_CPU })
+    servers.bare = await startNode('bare proxy', join(here, 'bare-proxy.mjs'), { args: [`--upstream=${origin.url}`], cpu: SUT_CPU })
+    servers.berry = await startNode('berry', join(here, 'berry-server.mjs'), { args: [`--upstream=${origin.url}`], cpu: SUT_CPU })
+    servers.portkey = await startPortkey(SUT_CPU)
+  }
+
+  const out = { mode, machine: info, pinning: pin ? { loadGenerator: LOAD_CPU, origin: LOAD_CPU, serverUnderTest: 1 } : null, settings, scenarios: {} }
+  const tables = []
+  for (const name of scenarios) {
+    log(`scenario ${name}`)
+    if (name === 'json') {
+      out.scenarios.json = await runScenario('json', servers, { connections: settings.connections, durationS: settings.durationS, rounds: settings.rounds, sse: false })
+      tables.push(formatScenario(`JSON chat completion, ${settings.connections} connections`, out.scenarios.json))
+    } else if (name === 'sse') {
+      out.scenarios.sse = await runScenario('sse', servers, { connections: settings.connections, durationS: settings.durationS, rounds: settings.rounds, sse: true, chunks: settings.sseChunks })
+      tables.push(formatScenario(`SSE stream of ${settings.sseChunks} chunks, ${settings.connections} connections`, out.scenarios.sse))
+    } else if (name === 'streams') {
+      out.scenarios.streams = await runScenario('streams', servers, { connections: settings.manyStreams, durationS: settings.streamsDurationS, rounds: 1, sse: true, chunks: settings.manyStreamsChunks })
+      tables.push(formatScenario(`${settings.manyStreams} concurrent SSE streams, ${settings.manyStreamsChunks} chunks ${settings.manyStreamsDelayMs} ms apart`, out.scenarios.streams))
+    } else if (name === 'soak') {
+      out.scenarios.soak = await runSoak(origin.url)
+      tables.push(formatSoak(out.scenarios.soak))
+    } else {
+      throw new Error(`unknown scenario '${name}' (json, sse, streams, soak)`)
+    }
+  }
+  await stopAll()
+
+  const header = `Machine: ${info.nproc} cores (${info.cpu}), Node ${info.node}, ${info.platform}, ${info.date.slice(0, 16).replace('T', ' ')} UTC. ` +
+    `Mode: ${mode} (${settings.rounds} round(s) of ${settings.durationS} s per target, medians). ` +
+    `Pinning: ${pin ? 'autocannon + origin on CPU 0, server under test on CPU 1' : 'none'}.`
+  const ratios = formatRatios(out.scenarios)
+  out.goals = ratios.goals
+  const text = [header, '', ...tables, ratios.text].join('\n')
+  process.stdout.write(`\n${text}\n`)
+
+  mkdirSync(join(here, 'results'), { recursive: true })
+  const file = join(here, 'results', `latest-${mode}.json`)
+  writeFileSync(file, JSON.stringify(out, null, 1) + '\n')
+  writeFileSync(join(here, 'results', `latest-${mode}.md`), text + '\n')
+  log(`raw results: ${file}`)
+}
+
+main().catch(async (err) => {
+  process.stderr.write(`benchmark failed: ${err.stack ?? err}\n`)
+  await stopAll()
+  process.exit(1)
+})
