@@ -1,17 +1,23 @@
 // berry as the example app runs it, built from dist/ (run `npm run build`
 // first; `npm run bench` does), with Fastify's logger off.
 //
-//   node benchmarks/berry-server.mjs --upstream=http://127.0.0.1:PORT
+//   node benchmarks/berry-server.mjs --upstream=http://127.0.0.1:PORT [--dist=DIR]
+//
+// `--dist` loads another build of berry (default: the repository's dist/),
+// which is how benchmarks/ab.mjs compares a change against the current code.
 //
 // One public model, `bench-model`, with two weighted backends (3:1) on two
 // providers that both point at the same origin, so load balancing runs its
 // full path while the origin stays one process. Prints `{"port": N}`.
 import Fastify from 'fastify'
-import berry from '../dist/plugin/index.js'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { BENCH_TOKEN } from './lib/constants.mjs'
 import { parseArgs } from './lib/args.mjs'
 
 const args = parseArgs(process.argv.slice(2))
+const dist = typeof args.dist === 'string' ? resolve(args.dist) : new URL('../dist', import.meta.url).pathname
+const { default: berry } = await import(pathToFileURL(`${dist}/plugin/index.js`).href)
 if (typeof args.upstream !== 'string') throw new Error('--upstream=http://127.0.0.1:PORT is required')
 
 const config = `

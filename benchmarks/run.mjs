@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from './lib/args.mjs'
 import { BENCH_TOKEN, MODEL } from './lib/constants.mjs'
+import { cpuMs } from './lib/cpu-usage.mjs'
 import { check, load } from './lib/load.mjs'
 import { canPin, freePort, pinSelf, startNode, stopAll } from './lib/processes.mjs'
 import { rssTrend, startRssSampler } from './lib/rss-sampler.mjs'
@@ -33,8 +34,8 @@ const quick = args.quick === true
 const mode = quick ? 'quick' : 'full'
 
 const settings = {
-  rounds: Number(args.rounds ?? (quick ? 1 : 3)),
-  durationS: Number(args.duration ?? (quick ? 3 : 10)),
+  rounds: Number(args.rounds ?? (quick ? 1 : 6)),
+  durationS: Number(args.duration ?? (quick ? 3 : 5)),
   warmupS: quick ? 1 : 3,
   streamsDurationS: quick ? 5 : 15,
   soakRequests: Number(args['soak-requests'] ?? (quick ? 10_000 : 100_000)),
@@ -103,6 +104,7 @@ function combine (runs) {
   const latency = (key) => median(runs.map((r) => r.latencyMs[key]))
   return {
     rps: median(runs.map((r) => r.rps)),
+    cpuUsPerRequest: median(runs.map((r) => r.cpuUsPerRequest)),
     latencyMs: { p50: latency('p50'), p97_5: latency('p97_5'), p99: latency('p99'), mean: latency('mean'), max: Math.max(...runs.map((r) => r.latencyMs.max)) },
     requests: runs.reduce((a, r) => a + r.requests, 0),
     errors: runs.reduce((a, r) => a + r.errors, 0),
@@ -138,15 +140,21 @@ async function runScenario (name, servers, { connections, durationS, rounds, sse
     }
   }
   for (let round = 0; round < rounds; round++) {
-    for (const target of targets) {
+    // Every other round runs the targets in reverse, so no target always
+    // follows the same neighbour (or the same moment of a noisy minute).
+    const order = round % 2 === 0 ? targets : [...targets].reverse()
+    for (const target of order) {
       const entry = results[target.id]
       if (entry.runs === undefined) continue
       if (rounds === 1 && settings.warmupS > 0) {
         await load({ url: target.url, headers: target.headers, body: target.body, connections, duration: settings.warmupS })
       }
+      const cpuBefore = cpuMs(target.server.pid)
       const run = await load({ url: target.url, headers: target.headers, body: target.body, connections, duration: durationS })
+      const cpuAfter = cpuMs(target.server.pid)
+      run.cpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined || run.ok === 0 ? undefined : ((cpuAfter - cpuBefore) * 1000) / run.ok
       entry.runs.push(run)
-      log(`  ${name} round ${round + 1}/${rounds} ${target.id}: ${Math.round(run.rps)} req/s, p99 ${run.latencyMs.p99} ms, failures ${run.failures}`)
+      log(`  ${name} round ${round + 1}/${rounds} ${target.id}: ${Math.round(run.rps)} req/s, p99 ${run.latencyMs.p99} ms, ${Math.round(run.cpuUsPerRequest ?? NaN)} µs CPU/req, failures ${run.failures}`)
     }
   }
   for (const entry of Object.values(results)) {

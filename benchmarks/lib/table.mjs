@@ -1,23 +1,29 @@
 // Markdown tables for the runner's output (pasted as is into the README).
 
 const fmt = (n, digits = 0) => n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+function median (values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return undefined
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
 const ms = (n) => n === undefined ? '–' : fmt(n, n < 10 ? 2 : 1)
 
 export function formatScenario (title, scenario) {
   const lines = [
     `**${title}**`,
     '',
-    '| target | req/s | p50 ms | p97.5 ms | p99 ms | errors |',
-    '|---|---:|---:|---:|---:|---:|'
+    '| target | req/s | p50 ms | p97.5 ms | p99 ms | errors | server CPU µs/req |',
+    '|---|---:|---:|---:|---:|---:|---:|'
   ]
   for (const entry of Object.values(scenario.results)) {
     if (entry.failed !== undefined) {
-      lines.push(`| ${entry.label} | failed: ${entry.failed.replaceAll('|', '/')} | | | | |`)
+      lines.push(`| ${entry.label} | failed: ${entry.failed.replaceAll('|', '/')} | | | | | |`)
       continue
     }
     const s = entry.summary
     const errors = s.failures === 0 ? '0' : `${fmt(s.failures)} (${s.errors} err, ${s.timeouts} timeout, ${s.non2xx} non-2xx)`
-    lines.push(`| ${entry.label} | ${fmt(s.rps)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p97_5)} | ${ms(s.latencyMs.p99)} | ${errors} |`)
+    lines.push(`| ${entry.label} | ${fmt(s.rps)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p97_5)} | ${ms(s.latencyMs.p99)} | ${errors} | ${fmt(s.cpuUsPerRequest)} |`)
   }
   lines.push('')
   return lines.join('\n')
@@ -64,18 +70,26 @@ export function formatRatios (scenarios) {
     })
     rows.push(`| ${label} | ${cells.join(' | ')} | ${goal} |`)
   }
+  // Ratios pair each round's runs (taken seconds apart) and keep the median,
+  // so a noisy neighbour's burst moves one pair, not the whole comparison.
+  const paired = (kind, a, b, of) => {
+    const x = scenarios[kind].results[a]?.runs
+    const y = scenarios[kind].results[b]?.runs
+    if (x === undefined || y === undefined) return undefined
+    return median(x.map((run, i) => y[i] === undefined ? NaN : of(run, y[i])))
+  }
   const ratio = (a, b, min) => (kind) => {
-    const x = get(kind, a)
-    const y = get(kind, b)
-    if (x === undefined || y === undefined) return { text: `n/a (${why(kind, a) ?? why(kind, b) ?? 'not run'})`.slice(0, 80) }
-    const value = x.rps / y.rps
+    const value = paired(kind, a, b, (x, y) => x.rps / y.rps)
+    if (value === undefined) return { text: `n/a (${why(kind, a) ?? why(kind, b) ?? 'not run'})`.slice(0, 80) }
     return { value, pass: value >= min }
   }
+  const cpuRatio = (a, b) => (kind) => {
+    const value = paired(kind, a, b, (x, y) => y.cpuUsPerRequest / x.cpuUsPerRequest)
+    return value === undefined ? { text: 'n/a' } : { value }
+  }
   const p99Gap = (a) => (kind) => {
-    const x = get(kind, a)
-    const y = get(kind, 'bare')
-    if (x === undefined || y === undefined) return { text: 'n/a' }
-    const value = x.latencyMs.p99 - y.latencyMs.p99
+    const value = paired(kind, a, 'bare', (x, y) => x.latencyMs.p99 - y.latencyMs.p99)
+    if (value === undefined) return { text: 'n/a' }
     return { value, pass: value <= 2, text: `${value >= 0 ? '+' : ''}${fmt(value, 2)} ms${ok(value <= 2)}` }
   }
   const vsPortkey = (kind) => {
@@ -83,7 +97,7 @@ export function formatRatios (scenarios) {
     const y = get(kind, 'portkey')
     if (x === undefined) return { text: 'n/a' }
     if (y === undefined) return { text: `Portkey failed: ${why(kind, 'portkey') ?? 'not run'}`.replaceAll('|', '/').slice(0, 90) }
-    const value = x.rps / y.rps
+    const value = paired(kind, 'berry', 'portkey', (a, b) => a.rps / b.rps)
     const pass = value >= 7 && x.latencyMs.p99 < y.latencyMs.p99
     return { value, pass, text: `${fmt(value, 1)}x, p99 ${ms(x.latencyMs.p99)} vs ${ms(y.latencyMs.p99)} ms${ok(pass)}` }
   }
@@ -95,6 +109,8 @@ export function formatRatios (scenarios) {
     ratioRow('berry / bare (pinned)', '≥ 1.00', ratio('berry-pinned', 'bare', 1))
     ratioRow('berry / Portkey (both load-balanced)', '≥ 7x, lower p99', vsPortkey)
     ratioRow('berry / direct to origin', '≥ 0.30', ratio('berry', 'direct', 0.3))
+    ratioRow('CPU per request, bare ÷ berry (load-balanced)', '(> 1: berry cheaper)', cpuRatio('berry', 'bare'))
+    ratioRow('CPU per request, bare ÷ berry (pinned)', '(> 1: berry cheaper)', cpuRatio('berry-pinned', 'bare'))
     ratioRow('p99 berry − bare (load-balanced)', '≤ +2 ms', p99Gap('berry'))
     ratioRow('p99 berry − bare (pinned)', '≤ +2 ms', p99Gap('berry-pinned'))
   }
