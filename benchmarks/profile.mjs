@@ -5,12 +5,12 @@
 //   npm run build && node benchmarks/profile.mjs [--duration=20] [--kind=json|sse|pinned] [--server=berry|bare] [--dist=DIR]
 //
 // Prints the shares and the top functions; writes the summary to
-// benchmarks/results/profile-<server>-<kind>.json and keeps the raw
+// benchmarks/results/profile-<server>[-<dist>]-<kind>.json and keeps the raw
 // .cpuprofile under benchmarks/results/profiles/ (git-ignored; open it in
 // Chrome DevTools > Performance, or speedscope).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from './lib/args.mjs'
 import { BENCH_TOKEN, MODEL } from './lib/constants.mjs'
@@ -77,7 +77,8 @@ export function summarise (profile, skipUs = 0) {
 
 async function main () {
   if (pin) pinSelf(0)
-  const profileDir = join(here, 'results', 'profiles', `${serverName}-${kind}`)
+  const label = `${serverName}${typeof args.dist === 'string' ? `-${basename(args.dist)}` : ''}-${kind}`
+  const profileDir = join(here, 'results', 'profiles', label)
   rmSync(profileDir, { recursive: true, force: true })
   mkdirSync(profileDir, { recursive: true })
   const origin = await startNode('origin', join(here, 'origin.mjs'), { cpu: pin ? 0 : undefined })
@@ -112,7 +113,7 @@ async function main () {
   const perRequest = (percent) => Number(((cpuUsPerRequest * percent) / 100).toFixed(1))
   for (const c of summary.categories) c.usPerRequest = perRequest(c.percent)
   for (const f of [...summary.top, ...summary.berry]) f.usPerRequest = perRequest(f.percent)
-  writeFileSync(join(here, 'results', `profile-${serverName}-${kind}.json`), JSON.stringify(summary, null, 1) + '\n')
+  writeFileSync(join(here, 'results', `profile-${label}.json`), JSON.stringify(summary, null, 1) + '\n')
 
   console.log(`${serverName} ${kind}: ${summary.rps} req/s under the profiler, p99 ${summary.p99Ms} ms; ${summary.cpuUsPerRequest} µs CPU per request (/proc)`)
   console.log('\nself time by package (% of busy time, µs per request)')
