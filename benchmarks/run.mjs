@@ -35,10 +35,10 @@ const mode = quick ? 'quick' : 'full'
 
 const settings = {
   rounds: Number(args.rounds ?? (quick ? 1 : 6)),
-  durationS: Number(args.duration ?? (quick ? 3 : 5)),
+  durationS: Number(args.duration ?? (quick ? 2 : 5)),
   warmupS: quick ? 1 : 3,
   streamsDurationS: quick ? 5 : 15,
-  soakRequests: Number(args['soak-requests'] ?? (quick ? 10_000 : 100_000)),
+  soakRequests: Number(args['soak-requests'] ?? (quick ? 5_000 : 100_000)),
   connections: 50,
   sseChunks: 20,
   manyStreams: 1000,

@@ -32,9 +32,17 @@ export function formatScenario (title, scenario) {
 /** Growth after warm-up within this many MB (or 5 %) counts as flat. */
 export const FLAT_RSS_MB = 5
 
+/** Fewer requests than this never get past V8's heap growing to its working size. */
+export const SOAK_MIN_REQUESTS = 50_000
+
 export function soakVerdict (soak) {
   const growth = soak.rssMb.end - soak.rssMb.warmupEnd
+  if (soak.requests < SOAK_MIN_REQUESTS) return { growthMb: growth, flat: undefined }
   return { growthMb: growth, flat: growth <= Math.max(FLAT_RSS_MB, soak.rssMb.warmupEnd * 0.05) }
+}
+
+function verdictText (flat) {
+  return flat === undefined ? `too short for a verdict, < ${fmt(SOAK_MIN_REQUESTS)} requests` : flat ? 'flat' : 'GROWING'
 }
 
 export function formatSoak (soak) {
@@ -45,7 +53,7 @@ export function formatSoak (soak) {
     '',
     '| req/s | p99 ms | errors | RSS start | RSS at warm-up end | RSS end | peak | growth after warm-up | slope after warm-up |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${fmt(s.rps)} | ${ms(s.latencyMs.p99)} | ${s.failures} | ${fmt(soak.rssMb.start, 1)} MB | ${fmt(soak.rssMb.warmupEnd, 1)} MB (${fmt(soak.warmupEndS, 0)} s) | ${fmt(soak.rssMb.end, 1)} MB | ${fmt(soak.rssMb.peak, 1)} MB | ${growthMb >= 0 ? '+' : ''}${fmt(growthMb, 1)} MB (${flat ? 'flat' : 'GROWING'}) | ${fmt(soak.slopeMbPerMin, 2)} MB/min |`,
+    `| ${fmt(s.rps)} | ${ms(s.latencyMs.p99)} | ${s.failures} | ${fmt(soak.rssMb.start, 1)} MB | ${fmt(soak.rssMb.warmupEnd, 1)} MB (${fmt(soak.warmupEndS, 0)} s) | ${fmt(soak.rssMb.end, 1)} MB | ${fmt(soak.rssMb.peak, 1)} MB | ${growthMb >= 0 ? '+' : ''}${fmt(growthMb, 1)} MB (${verdictText(flat)}) | ${fmt(soak.slopeMbPerMin, 2)} MB/min |`,
     ''
   ].join('\n')
 }
@@ -124,8 +132,8 @@ export function formatRatios (scenarios) {
   }
   if (scenarios.soak !== undefined) {
     const { growthMb, flat } = soakVerdict(scenarios.soak)
-    goals['soak: RSS flat after warm-up'] = { value: growthMb, pass: flat }
-    lines.push(`RSS over the soak: ${fmt(scenarios.soak.rssMb.warmupEnd, 1)} MB after warm-up, ${fmt(scenarios.soak.rssMb.end, 1)} MB at the end${ok(flat)}`)
+    if (flat !== undefined) goals['soak: RSS flat after warm-up'] = { value: growthMb, pass: flat }
+    lines.push(`RSS over the soak: ${fmt(scenarios.soak.rssMb.warmupEnd, 1)} MB after warm-up, ${fmt(scenarios.soak.rssMb.end, 1)} MB at the end${flat === undefined ? ` (${verdictText(flat)})` : ok(flat)}`)
   }
   return { text: lines.join('\n') + '\n', goals }
 }
