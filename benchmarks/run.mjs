@@ -14,10 +14,11 @@
 // Flags: --quick (short runs, under 2 minutes with the build)
 //        --only=json,sse,streams,soak   --rounds=N   --duration=S
 //        --soak-requests=N   --no-pin
+//        --berry-dist=DIR   (another build of berry; results get its name)
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from './lib/args.mjs'
 import { BENCH_TOKEN, MODEL } from './lib/constants.mjs'
@@ -32,6 +33,9 @@ const root = join(here, '..')
 const args = parseArgs(process.argv.slice(2))
 const quick = args.quick === true
 const mode = quick ? 'quick' : 'full'
+const berryDist = typeof args['berry-dist'] === 'string' ? args['berry-dist'] : undefined
+const berryArgs = (upstream) => [`--upstream=${upstream}`, ...(berryDist === undefined ? [] : [`--dist=${berryDist}`])]
+const resultName = `latest-${mode}${berryDist === undefined ? '' : `-${basename(berryDist)}`}`
 
 const settings = {
   rounds: Number(args.rounds ?? (quick ? 1 : 6)),
@@ -165,7 +169,7 @@ async function runScenario (name, servers, { connections, durationS, rounds, sse
 
 async function runSoak (originUrl) {
   // A fresh berry, so the curve starts at its first request.
-  const berry = await startNode('berry (soak)', join(here, 'berry-server.mjs'), { args: [`--upstream=${originUrl}`], cpu: SUT_CPU })
+  const berry = await startNode('berry (soak)', join(here, 'berry-server.mjs'), { args: berryArgs(originUrl), cpu: SUT_CPU })
   try {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` }
     // Each connection cycles through a balanced JSON request, a pinned one
@@ -224,7 +228,7 @@ async function main () {
   if (needsServers) {
     servers.direct = await startNode('origin (direct)', join(here, 'origin.mjs'), { args: [`--chunks=${settings.sseChunks}`], cpu: SUT_CPU })
     servers.bare = await startNode('bare proxy', join(here, 'bare-proxy.mjs'), { args: [`--upstream=${origin.url}`], cpu: SUT_CPU })
-    servers.berry = await startNode('berry', join(here, 'berry-server.mjs'), { args: [`--upstream=${origin.url}`], cpu: SUT_CPU })
+    servers.berry = await startNode('berry', join(here, 'berry-server.mjs'), { args: berryArgs(origin.url), cpu: SUT_CPU })
     servers.portkey = await startPortkey(SUT_CPU)
   }
 
@@ -252,16 +256,17 @@ async function main () {
 
   const header = `Machine: ${info.nproc} cores (${info.cpu}), Node ${info.node}, ${info.platform}, ${info.date.slice(0, 16).replace('T', ' ')} UTC. ` +
     `Mode: ${mode} (${settings.rounds} round(s) of ${settings.durationS} s per target, medians). ` +
-    `Pinning: ${pin ? 'autocannon + origin on CPU 0, server under test on CPU 1' : 'none'}.`
+    `Pinning: ${pin ? 'autocannon + origin on CPU 0, server under test on CPU 1' : 'none'}.` +
+    (berryDist === undefined ? '' : ` berry loaded from ${berryDist}.`)
   const ratios = formatRatios(out.scenarios)
   out.goals = ratios.goals
   const text = [header, '', ...tables, ratios.text].join('\n')
   process.stdout.write(`\n${text}\n`)
 
   mkdirSync(join(here, 'results'), { recursive: true })
-  const file = join(here, 'results', `latest-${mode}.json`)
+  const file = join(here, 'results', `${resultName}.json`)
   writeFileSync(file, JSON.stringify(out, null, 1) + '\n')
-  writeFileSync(join(here, 'results', `latest-${mode}.md`), text + '\n')
+  writeFileSync(join(here, 'results', `${resultName}.md`), text + '\n')
   log(`raw results: ${file}`)
 }
 
