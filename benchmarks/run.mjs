@@ -15,8 +15,9 @@
 //        --only=json,sse,streams,soak   --rounds=N   --duration=S
 //        --soak-requests=N   --no-pin
 //        --berry-dist=DIR   (another build of berry; results get its name)
+//        --render=FILE      (re-print the tables of a results file)
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -182,23 +183,38 @@ async function runSoak (originUrl) {
     const sampler = startRssSampler(berry.pid)
     const run = await load({ url: berry.url, requests, connections: settings.connections, amount: settings.soakRequests })
     const samples = sampler.stop()
-    const total = samples.at(-1)?.t ?? 0
-    // The first fifth of the soak is warm-up (JIT, pools, heap growth).
-    const warmupEndT = total * 0.2
-    const atWarmup = samples.find((s) => s.t >= warmupEndT) ?? samples[0]
-    const end = samples.at(-1)
-    const trend = rssTrend(samples, warmupEndT)
-    const peak = Math.max(...samples.map((s) => s.mb))
     return {
       requests: settings.soakRequests,
       run,
-      rssMb: { start: samples[0]?.mb, warmupEnd: atWarmup?.mb, end: end?.mb, peak },
-      warmupEndS: warmupEndT,
-      slopeMbPerMin: trend.slopeMbPerMin,
-      samples: samples.map((s) => [Number(s.t.toFixed(1)), Number(s.mb.toFixed(1))])
+      ...soakFigures(samples.map((s) => [Number(s.t.toFixed(1)), Number(s.mb.toFixed(1))]))
     }
   } finally {
     await berry.stop()
+  }
+}
+
+/**
+ * RSS at the end of warm-up (the soak's first fifth: JIT, pools, heap
+ * growth) and at the end, each the mean of a 10-sample window, since the
+ * heap saws up and down by tens of MB between collections; and the
+ * least-squares slope after warm-up.
+ */
+function soakFigures (samples) {
+  const total = samples.at(-1)?.[0] ?? 0
+  const warmupEndT = total * 0.2
+  const after = samples.filter(([t]) => t >= warmupEndT)
+  const mean = (points) => points.reduce((a, [, mb]) => a + mb, 0) / points.length
+  const trend = rssTrend(samples.map(([t, mb]) => ({ t, mb })), warmupEndT)
+  return {
+    rssMb: {
+      start: samples[0]?.[1],
+      warmupEnd: mean(after.slice(0, 10)),
+      end: mean(samples.slice(-10)),
+      peak: Math.max(...samples.map(([, mb]) => mb))
+    },
+    warmupEndS: warmupEndT,
+    slopeMbPerMin: trend.slopeMbPerMin,
+    samples
   }
 }
 
@@ -217,7 +233,34 @@ async function startPortkey (cpu) {
   }
 }
 
+/** The tables for a results file (`--render=FILE`): re-prints without re-running. */
+function tablesFor (out) {
+  const tables = []
+  const { settings: set, scenarios: sc } = out
+  if (sc.json !== undefined) tables.push(formatScenario(`JSON chat completion, ${set.connections} connections`, sc.json))
+  if (sc.sse !== undefined) tables.push(formatScenario(`SSE stream of ${set.sseChunks} chunks, ${set.connections} connections`, sc.sse))
+  if (sc.streams !== undefined) tables.push(formatScenario(`${set.manyStreams} concurrent SSE streams, ${set.manyStreamsChunks} chunks ${set.manyStreamsDelayMs} ms apart`, sc.streams))
+  if (sc.soak !== undefined) tables.push(formatSoak(sc.soak))
+  return tables
+}
+
+function headerFor (out) {
+  const { machine: info, settings: set } = out
+  return `Machine: ${info.nproc} cores (${info.cpu}), Node ${info.node}, ${info.platform}, ${info.date.slice(0, 16).replace('T', ' ')} UTC. ` +
+    `Mode: ${out.mode} (${set.rounds} round(s) of ${set.durationS} s per target, medians). ` +
+    `Pinning: ${out.pinning !== null ? 'autocannon + origin on CPU 0, server under test on CPU 1' : 'none'}.` +
+    (out.berryDist === undefined ? '' : ` berry loaded from ${out.berryDist}.`)
+}
+
+async function render (file) {
+  const out = JSON.parse(readFileSync(file, 'utf8'))
+  if (out.scenarios.soak !== undefined) Object.assign(out.scenarios.soak, soakFigures(out.scenarios.soak.samples))
+  const ratios = formatRatios(out.scenarios)
+  process.stdout.write([headerFor(out), '', ...tablesFor(out), ratios.text].join('\n') + '\n')
+}
+
 async function main () {
+  if (typeof args.render === 'string') return render(args.render)
   if (pin) pinSelf(LOAD_CPU)
   const info = machine()
   log(`berry benchmarks (${mode}): ${info.nproc} cores, ${info.cpu}, Node ${info.node}; pinning ${pin ? 'on (load generator + origin on CPU 0, server under test on CPU 1)' : 'off'}`)
@@ -232,35 +275,26 @@ async function main () {
     servers.portkey = await startPortkey(SUT_CPU)
   }
 
-  const out = { mode, machine: info, pinning: pin ? { loadGenerator: LOAD_CPU, origin: LOAD_CPU, serverUnderTest: 1 } : null, settings, scenarios: {} }
-  const tables = []
+  const out = { mode, machine: info, pinning: pin ? { loadGenerator: LOAD_CPU, origin: LOAD_CPU, serverUnderTest: 1 } : null, settings, ...(berryDist === undefined ? {} : { berryDist }), scenarios: {} }
   for (const name of scenarios) {
     log(`scenario ${name}`)
     if (name === 'json') {
       out.scenarios.json = await runScenario('json', servers, { connections: settings.connections, durationS: settings.durationS, rounds: settings.rounds, sse: false })
-      tables.push(formatScenario(`JSON chat completion, ${settings.connections} connections`, out.scenarios.json))
     } else if (name === 'sse') {
       out.scenarios.sse = await runScenario('sse', servers, { connections: settings.connections, durationS: settings.durationS, rounds: settings.rounds, sse: true, chunks: settings.sseChunks })
-      tables.push(formatScenario(`SSE stream of ${settings.sseChunks} chunks, ${settings.connections} connections`, out.scenarios.sse))
     } else if (name === 'streams') {
       out.scenarios.streams = await runScenario('streams', servers, { connections: settings.manyStreams, durationS: settings.streamsDurationS, rounds: 1, sse: true, chunks: settings.manyStreamsChunks })
-      tables.push(formatScenario(`${settings.manyStreams} concurrent SSE streams, ${settings.manyStreamsChunks} chunks ${settings.manyStreamsDelayMs} ms apart`, out.scenarios.streams))
     } else if (name === 'soak') {
       out.scenarios.soak = await runSoak(origin.url)
-      tables.push(formatSoak(out.scenarios.soak))
     } else {
       throw new Error(`unknown scenario '${name}' (json, sse, streams, soak)`)
     }
   }
   await stopAll()
 
-  const header = `Machine: ${info.nproc} cores (${info.cpu}), Node ${info.node}, ${info.platform}, ${info.date.slice(0, 16).replace('T', ' ')} UTC. ` +
-    `Mode: ${mode} (${settings.rounds} round(s) of ${settings.durationS} s per target, medians). ` +
-    `Pinning: ${pin ? 'autocannon + origin on CPU 0, server under test on CPU 1' : 'none'}.` +
-    (berryDist === undefined ? '' : ` berry loaded from ${berryDist}.`)
   const ratios = formatRatios(out.scenarios)
   out.goals = ratios.goals
-  const text = [header, '', ...tables, ratios.text].join('\n')
+  const text = [headerFor(out), '', ...tablesFor(out), ratios.text].join('\n')
   process.stdout.write(`\n${text}\n`)
 
   mkdirSync(join(here, 'results'), { recursive: true })
