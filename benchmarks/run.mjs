@@ -36,7 +36,8 @@ const quick = args.quick === true
 const mode = quick ? 'quick' : 'full'
 const berryDist = typeof args['berry-dist'] === 'string' ? args['berry-dist'] : undefined
 const berryArgs = (upstream) => [`--upstream=${upstream}`, ...(berryDist === undefined ? [] : [`--dist=${berryDist}`])]
-const resultName = `latest-${mode}${berryDist === undefined ? '' : `-${basename(berryDist)}`}`
+// A partial run (`--only`) never overwrites the last complete results.
+const resultName = `latest-${mode}${berryDist === undefined ? '' : `-${basename(berryDist)}`}${typeof args.only === 'string' ? `-only-${args.only.replaceAll(',', '-')}` : ''}`
 
 const settings = {
   rounds: Number(args.rounds ?? (quick ? 1 : 6)),
