@@ -1,0 +1,59 @@
+// berry as the example app runs it, built from dist/ (run `npm run build`
+// first; `npm run bench` does), with Fastify's logger off.
+//
+//   node benchmarks/berry-server.mjs --upstream=http://127.0.0.1:PORT [--dist=DIR]
+//
+// `--dist` loads another build of berry (default: the repository's dist/),
+// which is how benchmarks/ab.mjs compares a change against the current code.
+//
+// One public model, `bench-model`, with two weighted backends (3:1) on two
+// providers that both point at the same origin, so load balancing runs its
+// full path while the origin stays one process. Prints `{"port": N}`.
+import Fastify from 'fastify'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { BENCH_TOKEN } from './lib/constants.mjs'
+import { parseArgs } from './lib/args.mjs'
+
+const args = parseArgs(process.argv.slice(2))
+const dist = typeof args.dist === 'string' ? resolve(args.dist) : new URL('../dist', import.meta.url).pathname
+const { default: berry } = await import(pathToFileURL(`${dist}/plugin/index.js`).href)
+if (typeof args.upstream !== 'string') throw new Error('--upstream=http://127.0.0.1:PORT is required')
+
+const config = `
+[providers.bench_alpha]
+name = "Bench alpha"
+base_url = "${args.upstream}/v1"
+api_key = "sk-bench-alpha"
+models = ["bench-model"]
+
+[providers.bench_beta]
+name = "Bench beta"
+base_url = "${args.upstream}/v1"
+api_key = "sk-bench-beta"
+models = ["bench-model"]
+
+[models.bench_model]
+name = "bench-model"
+
+[[models.bench_model.backends]]
+provider = "bench_alpha"
+model = "bench-model"
+weight = 3.0
+
+[[models.bench_model.backends]]
+provider = "bench_beta"
+model = "bench-model"
+weight = 1.0
+
+[users.bench]
+name = "Bench user"
+token = "${BENCH_TOKEN}"
+`
+
+const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 })
+await app.register(berry, { config })
+await app.listen({ port: Number(args.port ?? 0), host: '127.0.0.1' })
+process.stdout.write(JSON.stringify({ port: app.server.address().port }) + '\n')
+// A clean exit on SIGTERM/SIGINT is what lets `--cpu-prof` write its profile.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })

@@ -1,0 +1,141 @@
+// Markdown tables for the runner's output (pasted as is into the README).
+
+const fmt = (n, digits = 0) => n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+function median (values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return undefined
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+const ms = (n) => n === undefined ? '–' : fmt(n, n < 10 ? 2 : 1)
+
+export function formatScenario (title, scenario) {
+  const lines = [
+    `**${title}**`,
+    '',
+    '| target | req/s | p50 ms | p97.5 ms | p99 ms | errors | server CPU µs/req |',
+    '|---|---:|---:|---:|---:|---:|---:|'
+  ]
+  for (const entry of Object.values(scenario.results)) {
+    if (entry.failed !== undefined) {
+      lines.push(`| ${entry.label} | failed: ${entry.failed.replaceAll('|', '/')} | | | | | |`)
+      continue
+    }
+    const s = entry.summary
+    const errors = s.failures === 0 ? '0' : `${fmt(s.failures)} (${s.errors} err, ${s.timeouts} timeout, ${s.non2xx} non-2xx)`
+    lines.push(`| ${entry.label} | ${fmt(s.rps)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p97_5)} | ${ms(s.latencyMs.p99)} | ${errors} | ${fmt(s.cpuUsPerRequest)} |`)
+  }
+  lines.push('')
+  return lines.join('\n')
+}
+
+/** Growth after warm-up within this many MB (or 5 %) counts as flat. */
+export const FLAT_RSS_MB = 5
+
+/** Fewer requests than this never get past V8's heap growing to its working size. */
+export const SOAK_MIN_REQUESTS = 50_000
+
+export function soakVerdict (soak) {
+  const growth = soak.rssMb.end - soak.rssMb.warmupEnd
+  if (soak.requests < SOAK_MIN_REQUESTS) return { growthMb: growth, flat: undefined }
+  return { growthMb: growth, flat: growth <= Math.max(FLAT_RSS_MB, soak.rssMb.warmupEnd * 0.05) }
+}
+
+function verdictText (flat) {
+  return flat === undefined ? `too short for a verdict, < ${fmt(SOAK_MIN_REQUESTS)} requests` : flat ? 'flat' : 'GROWING'
+}
+
+export function formatSoak (soak) {
+  const { growthMb, flat } = soakVerdict(soak)
+  const s = soak.run
+  return [
+    `**Soak: ${fmt(soak.requests)} requests through berry (balanced JSON, pinned JSON and 20-chunk SSE in turn), 50 connections, RSS sampled every second**`,
+    '',
+    'RSS after warm-up and at the end are means over 10 samples (10 s): the heap saws up and down between collections.',
+    '',
+    '| req/s | p99 ms | errors | RSS start | RSS after warm-up | RSS at the end | peak | growth after warm-up | slope after warm-up |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${fmt(s.rps)} | ${ms(s.latencyMs.p99)} | ${s.failures} | ${fmt(soak.rssMb.start, 1)} MB | ${fmt(soak.rssMb.warmupEnd, 1)} MB (from ${fmt(soak.warmupEndS, 0)} s) | ${fmt(soak.rssMb.end, 1)} MB | ${fmt(soak.rssMb.peak, 1)} MB | ${growthMb >= 0 ? '+' : ''}${fmt(growthMb, 1)} MB (${verdictText(flat)}) | ${fmt(soak.slopeMbPerMin, 2)} MB/min |`,
+    ''
+  ].join('\n')
+}
+
+function ok (pass) {
+  return pass === undefined ? '' : pass ? ' ✓' : ' ✗'
+}
+
+/** The issue's goals, as ratios measured side by side in this run. */
+export function formatRatios (scenarios) {
+  const goals = {}
+  const rows = []
+  const kinds = ['json', 'sse'].filter((k) => scenarios[k] !== undefined)
+  const get = (kind, id) => scenarios[kind].results[id]?.summary
+  const why = (kind, id) => scenarios[kind].results[id]?.failed
+
+  const ratioRow = (label, goal, compute) => {
+    const cells = kinds.map((kind) => {
+      const { value, pass, text } = compute(kind)
+      if (pass !== undefined) goals[`${kind}: ${label}`] = { value, pass }
+      return text ?? `${value === undefined ? '–' : fmt(value, 2)}${ok(pass)}`
+    })
+    rows.push(`| ${label} | ${cells.join(' | ')} | ${goal} |`)
+  }
+  // Ratios pair each round's runs (taken seconds apart) and keep the median,
+  // so a noisy neighbour's burst moves one pair, not the whole comparison.
+  const paired = (kind, a, b, of) => {
+    const x = scenarios[kind].results[a]?.runs
+    const y = scenarios[kind].results[b]?.runs
+    if (x === undefined || y === undefined) return undefined
+    return median(x.map((run, i) => y[i] === undefined ? NaN : of(run, y[i])))
+  }
+  const ratio = (a, b, min) => (kind) => {
+    const value = paired(kind, a, b, (x, y) => x.rps / y.rps)
+    if (value === undefined) return { text: `n/a (${why(kind, a) ?? why(kind, b) ?? 'not run'})`.slice(0, 80) }
+    return { value, pass: value >= min }
+  }
+  const cpuRatio = (a, b) => (kind) => {
+    const value = paired(kind, a, b, (x, y) => y.cpuUsPerRequest / x.cpuUsPerRequest)
+    return value === undefined ? { text: 'n/a' } : { value }
+  }
+  const p99Gap = (a) => (kind) => {
+    const value = paired(kind, a, 'bare', (x, y) => x.latencyMs.p99 - y.latencyMs.p99)
+    if (value === undefined) return { text: 'n/a' }
+    return { value, pass: value <= 2, text: `${value >= 0 ? '+' : ''}${fmt(value, 2)} ms${ok(value <= 2)}` }
+  }
+  const vsPortkey = (kind) => {
+    const x = get(kind, 'berry')
+    const y = get(kind, 'portkey')
+    if (x === undefined) return { text: 'n/a' }
+    if (y === undefined) return { text: `Portkey failed (${(why(kind, 'portkey') ?? 'not run').split(':')[0]})` }
+    const value = paired(kind, 'berry', 'portkey', (a, b) => a.rps / b.rps)
+    const pass = value >= 7 && x.latencyMs.p99 < y.latencyMs.p99
+    return { value, pass, text: `${fmt(value, 1)}x, p99 ${ms(x.latencyMs.p99)} vs ${ms(y.latencyMs.p99)} ms${ok(pass)}` }
+  }
+
+  if (kinds.length > 0) {
+    rows.push(`| ratio | ${kinds.map((k) => k.toUpperCase()).join(' | ')} | goal |`)
+    rows.push(`|---|${kinds.map(() => '---:').join('|')}|---|`)
+    ratioRow('berry / bare (load-balanced)', '≥ 1.00', ratio('berry', 'bare', 1))
+    ratioRow('berry / bare (pinned)', '≥ 1.00', ratio('berry-pinned', 'bare', 1))
+    ratioRow('berry / Portkey (both load-balanced)', '≥ 7x, lower p99', vsPortkey)
+    ratioRow('berry / direct to origin', '≥ 0.30', ratio('berry', 'direct', 0.3))
+    ratioRow('CPU per request, bare ÷ berry (load-balanced)', '(> 1: berry cheaper)', cpuRatio('berry', 'bare'))
+    ratioRow('CPU per request, bare ÷ berry (pinned)', '(> 1: berry cheaper)', cpuRatio('berry-pinned', 'bare'))
+    ratioRow('p99 berry − bare (load-balanced)', '≤ +2 ms', p99Gap('berry'))
+    ratioRow('p99 berry − bare (pinned)', '≤ +2 ms', p99Gap('berry-pinned'))
+  }
+  const lines = kinds.length > 0 ? ['**Ratios (same run)**', '', ...rows, ''] : []
+
+  const streams = scenarios.streams?.results.berry
+  if (streams !== undefined) {
+    const pass = streams.summary !== undefined && streams.summary.failures === 0 && streams.summary.requests > 0
+    goals['streams: 1,000 concurrent streams through berry, no error'] = { value: streams.summary?.failures, pass }
+    lines.push(`1,000 concurrent streams through berry: ${streams.summary === undefined ? `failed: ${streams.failed}` : `${fmt(streams.summary.requests)} streams, ${streams.summary.failures} errors`}${ok(pass)}`)
+  }
+  if (scenarios.soak !== undefined) {
+    const { growthMb, flat } = soakVerdict(scenarios.soak)
+    if (flat !== undefined) goals['soak: RSS flat after warm-up'] = { value: growthMb, pass: flat }
+    lines.push(`RSS over the soak: ${fmt(scenarios.soak.rssMb.warmupEnd, 1)} MB after warm-up, ${fmt(scenarios.soak.rssMb.end, 1)} MB at the end${flat === undefined ? ` (${verdictText(flat)})` : ok(flat)}`)
+  }
+  return { text: lines.join('\n') + '\n', goals }
+}

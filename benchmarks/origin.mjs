@@ -1,0 +1,92 @@
+// A fast fake OpenAI origin for the benchmarks: node:http, no framework.
+//
+//   node benchmarks/origin.mjs [--port=0] [--chunks=20] [--delay=0]
+//
+// POST /v1/chat/completions and /v1/completions answer a small
+// chat.completion JSON document, or, when the body has `"stream": true`, an
+// SSE stream of `--chunks` chunk events `--delay` ms apart and `[DONE]`.
+// A request body may override both with `bench_chunks` / `bench_delay_ms`
+// (berry and the bare proxy pass the body through), so one origin serves
+// every scenario. Prints one JSON line `{"port": N}` once listening.
+import { createServer } from 'node:http'
+import { parseArgs } from './lib/args.mjs'
+
+const args = parseArgs(process.argv.slice(2))
+const port = Number(args.port ?? 0)
+const defaultChunks = Number(args.chunks ?? 20)
+const defaultDelay = Number(args.delay ?? 0)
+
+// Serialised once: the origin must be cheap next to what it is measuring.
+const completion = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1700000000,
+  model: 'bench-model',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the benchmark origin.' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 }
+})
+const chunkEvent = (i) => `data: ${JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion.chunk',
+  created: 1700000000,
+  model: 'bench-model',
+  choices: [{ index: 0, delta: { content: `token${i} ` }, finish_reason: null }]
+})}\n\n`
+const chunkCache = []
+for (let i = 0; i < 64; i++) chunkCache.push(chunkEvent(i))
+const DONE = 'data: [DONE]\n\n'
+
+function sendJson (res) {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) })
+  res.end(completion)
+}
+
+function sendStream (res, chunks, delay) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+  let i = 0
+  let timer
+  res.once('close', () => clearTimeout(timer))
+  const next = () => {
+    if (res.destroyed) return
+    if (i >= chunks) {
+      res.end(DONE)
+      return
+    }
+    res.write(chunkCache[i % chunkCache.length])
+    i++
+    // delay 0 still yields between chunks so each one is its own write, as
+    // a real token stream would be.
+    if (delay > 0) timer = setTimeout(next, delay)
+    else setImmediate(next)
+  }
+  next()
+}
+
+const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+  if (req.method !== 'POST') {
+    res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json', 'content-length': 2 })
+    res.end('{}')
+    return
+  }
+  const parts = []
+  req.on('data', (c) => parts.push(c))
+  req.on('end', () => {
+    let body
+    try {
+      body = JSON.parse(Buffer.concat(parts).toString('utf8'))
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end('{"error":{"message":"bad json"}}')
+      return
+    }
+    if (body.stream === true) sendStream(res, Number(body.bench_chunks ?? defaultChunks), Number(body.bench_delay_ms ?? defaultDelay))
+    else sendJson(res)
+  })
+})
+server.keepAliveTimeout = 60_000
+server.headersTimeout = 65_000
+
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n')
+})
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { server.closeAllConnections(); server.close(() => process.exit(0)) })
