@@ -45,9 +45,9 @@ async function main () {
     if (kind === 'pinned') body.backend = 'bench_beta'
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` }
     const runs = { bare: [], A: [], B: [] }
-    for (const [name, server] of Object.entries(servers)) {
+    // Warm-up: each server once, unmeasured.
+    for (const server of Object.values(servers)) {
       await load({ url: `${server.url}/v1/chat/completions`, headers, body: JSON.stringify(body), connections: 50, duration: 2 })
-      void name
     }
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ['bare', 'A', 'B'] : ['B', 'A', 'bare']
