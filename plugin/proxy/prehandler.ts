@@ -28,8 +28,13 @@ interface Choice {
 }
 
 function newState (choice: Choice, requestedModel: string, body: Record<string, unknown>, path: string, startedAt: number): RouteState {
+  // Fields spelled out rather than spread from `choice`: a measurably
+  // cheaper object literal on the hot path.
   return {
-    ...choice,
+    model: choice.model,
+    backend: choice.backend,
+    pinned: choice.pinned,
+    lastResort: choice.lastResort,
     requestedModel,
     body,
     path,
