@@ -63,7 +63,7 @@ export function createPreHandler (gateway: Gateway, routePrefix: string) {
     const model = findModel(config, requestedModel)
     // Permission comes first, so a caller learns nothing of models or
     // backends they may not use.
-    if (model !== undefined && !userMayUse(user, model)) throw ModelNotAllowed(requestedModel)
+    if (model !== undefined && !userMayUse(user, model, config)) throw ModelNotAllowed(requestedModel)
 
     // The upstream path comes from the route as registered, never from the
     // client's URL: its case, encoding or query cannot steer the upstream.
