@@ -12,6 +12,7 @@ import { findModel, findPinnedBackend, userMayUse } from '../select/lookup.js'
 import { selectBackend } from '../select/weighted.js'
 import { kRoute, kUser } from '../symbols.js'
 import { hasTag, type BerryUser } from '../user.js'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js'
 import type { RouteState } from './route-state.js'
 
 function mayPin (user: BerryUser, policy: PinningPolicy): boolean {
@@ -49,6 +50,9 @@ export function createPreHandler (gateway: Gateway, routePrefix: string) {
     const body = request.body
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw InvalidBody('The request body must be a JSON object')
+    }
+    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+      throw InvalidBody(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`)
     }
     const { backend: pinnedId, ...rest } = body as Record<string, unknown>
     const requestedModel = rest.model
