@@ -250,7 +250,19 @@ export function rawRequest (url: string, head: string, body: string | Buffer = '
   })
 }
 
-function isComplete (text: string): boolean {
+/** Drops interim 1xx responses (100 Continue) ahead of the final one. */
+function finalResponse (text: string): string {
+  let rest = text
+  while (/^HTTP\/1\.[01] 1\d\d /.test(rest)) {
+    const end = rest.indexOf('\r\n\r\n')
+    if (end === -1) return rest
+    rest = rest.slice(end + 4)
+  }
+  return rest
+}
+
+function isComplete (whole: string): boolean {
+  const text = finalResponse(whole)
   const end = text.indexOf('\r\n\r\n')
   if (end === -1) return false
   const length = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, end))
@@ -259,9 +271,10 @@ function isComplete (text: string): boolean {
 }
 
 function parseRaw (raw: string): RawResponse {
-  const end = raw.indexOf('\r\n\r\n')
-  const head = end === -1 ? raw : raw.slice(0, end)
-  let body = end === -1 ? '' : raw.slice(end + 4)
+  const text = finalResponse(raw)
+  const end = text.indexOf('\r\n\r\n')
+  const head = end === -1 ? text : text.slice(0, end)
+  let body = end === -1 ? '' : text.slice(end + 4)
   const [statusLine = '', ...lines] = head.split('\r\n')
   const headers: Record<string, string> = {}
   for (const line of lines) {
