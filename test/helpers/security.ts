@@ -58,6 +58,8 @@ export interface SecConfigOptions {
   /** settings.backend_pinning, as TOML text (`"all"`, `"off"`, `["ops"]`). */
   pinning?: string
   bodyLimit?: number
+  /** settings.request_timeout_seconds (default 5). */
+  timeoutSeconds?: number
   /** Extra TOML appended at the end. */
   extra?: string
 }
@@ -80,7 +82,7 @@ export function secConfig (origins: SecOrigins, options: SecConfigOptions = {}):
   ].filter(Boolean).join('\n')
   return `
 [settings]
-request_timeout_seconds = 5
+request_timeout_seconds = ${options.timeoutSeconds ?? 5}
 ${settings}
 
 [providers.openai_official]
