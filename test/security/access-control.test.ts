@@ -212,3 +212,40 @@ allowed_models = ["gpt-4o"]
   t.equal(premium.received.length, 0, 'the premium upstream saw nothing')
   tally('access: allow-list normalisation', 3)
 })
+
+t.test('users from the host\'s authenticate hook get the same model checks', async (t) => {
+  const openai = await startUpstream(json('ok'))
+  t.teardown(() => openai.close())
+  const config = `
+[providers.p]
+base_url = "${openai.origin}/v1"
+api_key = "sk-hook-provider-000000"
+[models.a]
+name = "model-a"
+[[models.a.backends]]
+provider = "p"
+model = "a-up"
+[models.b]
+name = "model-b"
+[[models.b.backends]]
+provider = "p"
+model = "b-up"
+`
+  const b = await startBerry(t, {
+    config,
+    authenticate: (request) => request.headers['x-host-user'] === 'limited' ? { id: 'limited', allowedModels: ['model-a'] } : null
+  })
+  const ok = await b.post('/v1/chat/completions', body('model-a'), null, { 'x-host-user': 'limited' })
+  t.equal(ok.status, 200)
+  await ok.arrayBuffer()
+  for (const model of ['model-b', 'b']) {
+    const res = await b.post('/v1/chat/completions', body(model), null, { 'x-host-user': 'limited' })
+    t.equal(res.status, 403, `${model}: 403`)
+    await res.arrayBuffer()
+  }
+  const anonymous = await b.post('/v1/chat/completions', body('model-a'), null)
+  t.equal(anonymous.status, 401)
+  await anonymous.arrayBuffer()
+  t.same(openai.received.map((r) => r.json.model), ['a-up'])
+  tally('access: authenticate hook', 4)
+})

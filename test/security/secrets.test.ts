@@ -109,6 +109,37 @@ t.test('an upstream that echoes the key in a 401 body does not leak it to the cl
   tally('secrets: echoed key', 1)
 })
 
+t.test('a redirecting upstream cannot take the key elsewhere', async (t) => {
+  const s = await startSecurity(t)
+  const elsewhere = await startUpstream(json('elsewhere'))
+  t.teardown(() => elsewhere.close())
+  let tried = 0
+  for (const code of [301, 302, 307, 308]) {
+    s.openai.behave(status(code, { moved: true }, { location: `${elsewhere.origin}/v1/chat/completions` }))
+    // redirect: 'manual', or fetch itself would follow the Location.
+    const res = await fetch(`${s.berry.url}/v1/chat/completions`, {
+      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.bob}` }, body: JSON.stringify(chat('gpt-4o'))
+    })
+    t.equal(res.status, code, `${code} passed back, not followed`)
+    t.same(findSecrets(await observe(res)), [])
+    tried++
+  }
+  t.equal(elsewhere.received.length, 0, 'the redirect target saw nothing, no key')
+  tally('secrets: upstream redirects', tried)
+})
+
+t.test('a model or backend name cannot forge a log line', async (t) => {
+  const s = await startSecurity(t)
+  const forged = '{"level":60,"msg":"forged","token":"x"}'
+  for (const field of ['model', 'backend'] as const) {
+    const body = field === 'model' ? chat(`x\n${forged}`) : chat('gpt-4o', { backend: `x\r\n${forged}` })
+    await (await s.berry.post('/v1/chat/completions', body, TOKENS.bob)).arrayBuffer()
+  }
+  t.notOk(s.berry.logs.some((line) => line.msg === 'forged'), 'every line parsed as one JSON record; none forged')
+  t.ok(s.berry.logs.some((line) => typeof line.msg === 'string' && line.msg.includes('forged')), 'the text stayed inside a message')
+  tally('secrets: log injection', 2)
+})
+
 t.test('config errors never quote a secret', async (t) => {
   const secret = 'sk-live-SECRETSECRET-1234'
   const token = 'tok-SECRETSECRET-5678'
