@@ -91,6 +91,7 @@ t.test('backend selects only a provider among the model\'s own enabled backends'
     '*',
     '.*',
     '%',
+    // eslint-disable-next-line no-template-curly-in-string -- a literal config reference is the attack
     '${OPENAI_API_KEY}',
     'x'.repeat(10_000)
   ]
