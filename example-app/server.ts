@@ -8,6 +8,7 @@
  */
 import Fastify from 'fastify'
 import { watch } from 'node:fs'
+import { basename, dirname, resolve } from 'node:path'
 import berry from '../plugin/index.js'
 import { DEMO_TOKEN, DEMO_ADMIN_TOKEN, demoConfig } from './demo-config.js'
 import { startDemoUpstream } from './demo-upstreams.js'
@@ -55,8 +56,12 @@ function reload (why: string): void {
 process.on('SIGHUP', () => reload('SIGHUP'))
 if (configPath !== undefined && process.env.BERRY_WATCH === '1') {
   let timer: NodeJS.Timeout | undefined
-  // Editors write files in bursts; reload once the burst is over.
-  const watcher = watch(configPath, () => {
+  // The folder, not the file: editors often save by writing a new file and
+  // renaming it over the old one, which a watch on the file itself misses.
+  // And they write in bursts: reload once the burst is over.
+  const name = basename(configPath)
+  const watcher = watch(dirname(resolve(configPath)), (_event, changed) => {
+    if (changed !== null && changed !== name) return
     clearTimeout(timer)
     timer = setTimeout(() => reload('file changed'), 200)
   })
@@ -70,7 +75,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 await app.listen({ port, host })
-const base = `http://${host}:${port}`
+const address = app.server.address()
+const base = `http://${host}:${typeof address === 'object' && address !== null ? address.port : port}`
 if (configPath === undefined) {
   console.log(`
 berry demo gateway on ${base} (two in-process demo upstreams, no key, no network)

@@ -59,6 +59,11 @@ export const AdminOnly = define('BERRY_ERR_ADMIN_ONLY', 403, 'permission_error',
   () => "This endpoint needs a user with the 'admin' tag")
 export const InvalidBody = define('BERRY_ERR_INVALID_BODY', 400, 'invalid_request_error',
   (detail: string) => detail)
+/** Over a `[users.<id>.rate_limit]` window; the headers say when to come back. */
+export function RateLimited (limit: number, window: string, retryAfterSeconds: number, headers: Record<string, string>): BerryError {
+  return new BerryError('BERRY_ERR_RATE_LIMITED', 429, 'rate_limit_error',
+    `Rate limit reached: ${limit} requests per ${window}. Retry in ${retryAfterSeconds}s`, { headers })
+}
 export const ModelNotFound = define('BERRY_ERR_MODEL_NOT_FOUND', 404, 'not_found_error',
   (model: string) => `The model '${model}' does not exist`)
 

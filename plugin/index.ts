@@ -11,14 +11,21 @@ import type { BerryConfig } from './config/types.js'
 import { berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
 import { InvalidOptions } from './errors.js'
 import { Gateway, type ConfigChange } from './gateway.js'
+import { redactBerryLogs } from './log-redact.js'
+import { createMetrics, NO_METRICS } from './metrics.js'
 import { resolveOptions, type BerryOptions } from './options.js'
 import { registerHandoff } from './proxy/handoff.js'
 import { createPreHandler } from './proxy/prehandler.js'
 import type { RouteState } from './proxy/route-state.js'
+import { openRedis, registerRateLimit } from './rate-limit.js'
+import { registerRequestLog } from './request-log.js'
 import { registerAdminRoutes } from './routes/admin.js'
 import { healthSummary, registerHealthRoute } from './routes/health.js'
+import { startProber } from './health/prober.js'
+import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
-import { kRoute, kUser } from './symbols.js'
+import { kAccounting, kRoute, kUser } from './symbols.js'
+import { UsageLedger, type UsageTotals } from './usage/usage-ledger.js'
 import type { BerryUser } from './user.js'
 
 export interface BerryDecorator {
@@ -28,6 +35,8 @@ export interface BerryDecorator {
   reload (source: ConfigSource): ConfigChange
   /** What GET /health answers. */
   health (): ReturnType<typeof healthSummary>
+  /** Token and request totals per user, model and backend since start. */
+  usage (): UsageTotals[]
 }
 
 declare module 'fastify' {
@@ -37,6 +46,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     [kUser]: BerryUser | null
     [kRoute]: RouteState | null
+    [kAccounting]: number
   }
 }
 
@@ -50,25 +60,45 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
 
   const gateway = new Gateway(config, { random: options.random, now: options.now, ...(options.env === undefined ? {} : { env: options.env }) })
   const startedAt = Math.floor(options.now() / 1000)
+  const ledger = new UsageLedger()
+  const metrics = options.metrics === false ? undefined : createMetrics(gateway, options.metrics.registry)
+  const redisSource = options.redis ?? config.settings.redisUrl
+  const redis = typeof redisSource === 'string' ? await openRedis(redisSource, app.log) : redisSource
   app.decorate('berry', {
     get config () { return gateway.current.config },
     reload: (source: ConfigSource) => gateway.reload(source),
-    health: () => healthSummary(gateway)
+    health: () => healthSummary(gateway),
+    usage: () => ledger.totals()
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
-  app.addHook('onClose', async () => { await gateway.close() })
+  const stopProbes = config.settings.healthCheckIntervalMs > 0
+    ? startProber(config.settings.healthCheckIntervalMs, { current: () => gateway.current.config, health: gateway.health, dispatcher: gateway.upstream.dispatcher, now: options.now })
+    : undefined
+  app.addHook('onClose', async () => {
+    stopProbes?.()
+    metrics?.close()
+    // A client berry opened is berry's to close; one passed in is the host's.
+    if (typeof redisSource === 'string') redis?.disconnect()
+    await gateway.close()
+  })
 
+  const identify = (request: FastifyRequest) => authenticateRequest(request, gateway.current.tokens, options.authenticate)
   const authenticate = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    request[kUser] = await authenticateRequest(request, gateway.current.tokens, options.authenticate)
+    request[kUser] = await identify(request)
   }
 
   await app.register(async (scope) => {
     scope.setErrorHandler(berryErrorHandler)
+    redactBerryLogs(scope)
     registerHealthRoute(scope, gateway)
+    if (metrics !== undefined && options.metrics !== false) {
+      registerMetricsRoute(scope, { path: options.metrics.path, public: options.metrics.public, registry: metrics.registry, authenticate: identify })
+    }
 
     await scope.register(async (authed) => {
       authed.addHook('onRequest', authenticate)
+      await registerRateLimit(authed, gateway, redis)
       registerModelRoutes(authed, gateway, startedAt)
       registerAdminRoutes(authed, gateway)
 
@@ -78,7 +108,8 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         // outgrow Fastify's 1 MiB default.
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        await registerHandoff(v1, gateway, { preHandler: createPreHandler(gateway, `${options.prefix}/v1`) })
+        const hooks = registerRequestLog(v1, { gateway, metrics: metrics ?? NO_METRICS, ledger, onUsage: options.onUsage })
+        await registerHandoff(v1, gateway, { preHandler: createPreHandler(gateway, `${options.prefix}/v1`), hooks })
       }, { prefix: '/v1' })
     })
   }, { prefix: options.prefix })
@@ -89,7 +120,8 @@ export default plugin
 export { plugin as berry }
 export { loadConfig } from './config/load.js'
 export { BerryError } from './errors.js'
-export type { BerryOptions } from './options.js'
+export type { BerryOptions, MetricsOptions } from './options.js'
+export type { UsageRecord, UsageTotals } from './usage/usage-ledger.js'
 export type { Authenticate } from './auth.js'
 export type { BerryUser } from './user.js'
 export type { ConfigSource } from './config/source.js'

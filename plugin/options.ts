@@ -2,10 +2,24 @@
  * The plugin's options, validated once at register time. A bad option makes
  * `app.ready()` reject with BERRY_ERR_INVALID_OPTS naming the option.
  */
+import type { Redis } from 'ioredis'
+import type { Registry } from 'prom-client'
 import type { Authenticate } from './auth.js'
 import type { ConfigSource } from './config/source.js'
 import { InvalidOptions } from './errors.js'
 import type { Random } from './select/weighted.js'
+import type { UsageRecord } from './usage/usage-ledger.js'
+
+export const DEFAULT_METRICS_PATH = '/metrics'
+
+export interface MetricsOptions {
+  /** Where the metrics are served, under berry's prefix. Default '/metrics'. */
+  path?: string
+  /** Serve them without a token. Default false: an admin user's Bearer token is needed. */
+  public?: boolean
+  /** The prom-client registry to use. Default: prom-client's default registry. */
+  registry?: Registry
+}
 
 export interface BerryOptions {
   /** A TOML file path, TOML text, or an already parsed object. */
@@ -20,6 +34,22 @@ export interface BerryOptions {
   now?: () => number
   /** Where `${VAR}` references in the config are looked up. Default: process.env. */
   env?: NodeJS.ProcessEnv
+  /** Prometheus metrics; `false` turns them (and their route) off. */
+  metrics?: false | MetricsOptions
+  /** Called once per proxied request, to persist usage. Errors it throws are logged. */
+  onUsage?: (record: UsageRecord) => void | Promise<void>
+  /**
+   * Redis for the rate-limit counters shared by several gateway instances: a
+   * URL (berry opens and closes the client) or an ioredis client (yours to
+   * close). Default: `settings.redis_url`, else counters in memory.
+   */
+  redis?: string | Redis
+}
+
+export interface ResolvedMetricsOptions {
+  readonly path: string
+  readonly public: boolean
+  readonly registry: Registry | undefined
 }
 
 export interface ResolvedOptions {
@@ -29,12 +59,43 @@ export interface ResolvedOptions {
   readonly random: Random
   readonly now: () => number
   readonly env: NodeJS.ProcessEnv | undefined
+  readonly metrics: ResolvedMetricsOptions | false
+  readonly onUsage: ((record: UsageRecord) => void | Promise<void>) | undefined
+  readonly redis: string | Redis | undefined
 }
 
 function optionalFunction<T> (value: unknown, name: string): T | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'function') throw InvalidOptions(`'${name}' must be a function`)
   return value as T
+}
+
+function resolveMetrics (value: unknown): ResolvedMetricsOptions | false {
+  if (value === false) return false
+  if (value === undefined) return { path: DEFAULT_METRICS_PATH, public: false, registry: undefined }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw InvalidOptions("'metrics' must be false or an object")
+  const { path = DEFAULT_METRICS_PATH, public: open = false, registry } = value as Record<string, unknown>
+  if (typeof path !== 'string' || !/^\/[^?#\s]*$/.test(path) || (path.length > 1 && path.endsWith('/'))) {
+    throw InvalidOptions("'metrics.path' must be a path like '/metrics' (leading slash, no trailing slash)")
+  }
+  if (typeof open !== 'boolean') throw InvalidOptions("'metrics.public' must be a boolean")
+  if (registry !== undefined) {
+    const r = registry as Partial<Registry> | null
+    if (r === null || typeof r !== 'object' || typeof r.registerMetric !== 'function' || typeof r.metrics !== 'function') {
+      throw InvalidOptions("'metrics.registry' must be a prom-client Registry")
+    }
+  }
+  return { path, public: open, registry: registry as Registry | undefined }
+}
+
+function resolveRedis (value: unknown): string | Redis | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'string') {
+    if (!/^rediss?:\/\//.test(value)) throw InvalidOptions("'redis' must be a redis:// or rediss:// URL, or an ioredis client")
+    return value
+  }
+  if (value !== null && typeof value === 'object' && typeof (value as Partial<Redis>).defineCommand === 'function') return value as Redis
+  throw InvalidOptions("'redis' must be a redis:// or rediss:// URL, or an ioredis client")
 }
 
 export function resolveOptions (opts: Partial<BerryOptions> | undefined): ResolvedOptions {
@@ -53,6 +114,9 @@ export function resolveOptions (opts: Partial<BerryOptions> | undefined): Resolv
     authenticate: optionalFunction<Authenticate>(opts.authenticate, 'authenticate'),
     random: optionalFunction<Random>(opts.random, 'random') ?? Math.random,
     now: optionalFunction<() => number>(opts.now, 'now') ?? Date.now,
-    env: opts.env
+    env: opts.env,
+    metrics: resolveMetrics(opts.metrics),
+    onUsage: optionalFunction<(record: UsageRecord) => void>(opts.onUsage, 'onUsage'),
+    redis: resolveRedis(opts.redis)
   }
 }

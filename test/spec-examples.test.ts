@@ -3,11 +3,11 @@
  * pinned requests, pinned streaming, the three errors to the letter, the
  * log lines, and the health-check loop over several backends.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startBerry, specConfig } from './helpers/berry.js'
 import { json, sse, startUpstream } from './helpers/fake-upstream.js'
 
-async function setup (t: Tap.Test) {
+async function setup (t: Test) {
   const openai = await startUpstream(json('from openai'))
   const claude = await startUpstream(json('from claude'))
   t.teardown(() => openai.close())

@@ -178,9 +178,11 @@ function resolveProvider (id: string, raw: RawProvider, settings: Settings, prob
   }
 }
 
-function resolveBackend (model: string, index: number, raw: RawBackend, providers: Map<string, Provider>, problems: string[]): Backend | undefined {
+function resolveBackend (model: string, index: number, raw: RawBackend, providers: Map<string, Provider>, declared: Record<string, unknown>, problems: string[]): Backend | undefined {
   const provider = providers.get(raw.provider)
   if (provider === undefined) {
+    // A declared provider that failed its own checks is reported there once.
+    if (Object.hasOwn(declared, raw.provider)) return undefined
     problems.push(`models.${model}.backends[${index}].provider: unknown provider '${raw.provider}'`)
     return undefined
   }
@@ -238,7 +240,7 @@ function resolve (raw: RawConfig, problems: string[], warnings: string[]): Berry
   for (const [key, rawModel] of Object.entries(raw.models)) {
     const backends: Backend[] = []
     rawModel.backends.forEach((rawBackend, index) => {
-      const backend = resolveBackend(key, index, rawBackend, providers, problems)
+      const backend = resolveBackend(key, index, rawBackend, providers, raw.providers, problems)
       if (backend !== undefined) backends.push(Object.freeze(backend))
     })
     const seenBackends = new Set<string>()

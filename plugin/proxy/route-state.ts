@@ -3,6 +3,7 @@
  * `kRoute` from the preHandler to the last byte.
  */
 import type { Backend, Model } from '../config/types.js'
+import type { Usage } from '../usage/usage-parser.js'
 import type { AttemptControl } from './dispatcher.js'
 
 export interface AttemptRecord {
@@ -36,4 +37,10 @@ export interface RouteState {
   upstreamHeaderNames: string[]
   /** The client went away: nothing more to send, and no backend to blame. */
   clientGone: boolean
+  /** Tokens the upstream reported for the answer the client got (request-log.ts). */
+  usage?: Usage
+  /** Time to the answering upstream's response headers, in ms (request-log.ts). */
+  ttfbMs?: number
+  /** Why the answer's body broke off after it had begun (request-log.ts). */
+  bodyError?: string
 }

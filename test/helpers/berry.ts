@@ -1,6 +1,7 @@
 /** Starts berry on a real socket for a test, and tears it down after. */
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Writable } from 'node:stream'
+import { Registry } from 'prom-client'
 import berry, { type BerryOptions } from '../../plugin/index.js'
 
 export interface RunningBerry {
@@ -26,7 +27,8 @@ export async function startBerry (t: Teardown, options: BerryOptions, level = 'i
     }
   })
   const app = Fastify({ logger: { level, stream } })
-  await app.register(berry, options)
+  // A registry per instance: several berry apps may live in one test.
+  await app.register(berry, options.metrics === undefined ? { ...options, metrics: { registry: new Registry() } } : options)
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const address = app.server.address()

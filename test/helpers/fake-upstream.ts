@@ -53,7 +53,7 @@ export function sseChunk (model: string, content: string): string {
 }
 
 /** `chunks` content events `delayMs` apart, then (unless `cutAfter`) [DONE]. */
-export const sse = (options: { chunks?: number, delayMs?: number, cutAfter?: number, usage?: boolean } = {}): Behaviour => (req, res, received) => {
+export const sse = (options: { chunks?: number, delayMs?: number, cutAfter?: number, usage?: boolean } = {}): Behaviour => (_req, res, received) => {
   const { chunks = 3, delayMs = 0 } = options
   const model = received.json?.model ?? 'unknown'
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
@@ -76,7 +76,6 @@ export const sse = (options: { chunks?: number, delayMs?: number, cutAfter?: num
     res.end('data: [DONE]\n\n')
   }
   tick()
-  void req
 }
 
 /** Never answers (the socket stays open until the client gives up). */

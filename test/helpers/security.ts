@@ -8,6 +8,7 @@ import Fastify from 'fastify'
 import { connect } from 'node:net'
 import { appendFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
+import { Registry } from 'prom-client'
 import berry, { type BerryOptions } from '../../plugin/index.js'
 import { loggerOptions, serverOptions, type ServerLimits } from '../../example-app/server-options.js'
 import { TOKEN, type RunningBerry } from './berry.js'
@@ -176,7 +177,8 @@ export async function startHardened (t: Teardown, options: BerryOptions, level =
     }
   })
   const app = Fastify({ ...serverOptions(limits), logger: { ...loggerOptions(level), stream } })
-  await app.register(berry, options)
+  // A registry per instance: several berries run in one test process.
+  await app.register(berry, options.metrics === undefined ? { ...options, metrics: { registry: new Registry() } } : options)
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const address = app.server.address()

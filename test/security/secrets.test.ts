@@ -8,7 +8,7 @@
  * scenario below runs with the log at trace and is scanned for every
  * secret of the config, in plain, URL-encoded, base64 and truncated form.
  *
- * Metrics labels are not covered here: /metrics is being built separately.
+ * The /metrics text (its labels) is scanned too, after all the traffic.
  */
 import t from 'tap'
 import { loadConfig } from '../../plugin/config/load.js'
@@ -69,6 +69,12 @@ t.test('responses and trace logs hold no secret, whatever goes wrong', async (t)
   for (const secret of PROVIDER_SECRETS) t.notOk(adminText.includes(secret), 'no whole key in /admin/backends')
   t.match(adminText, `"api_key":"${maskKey(KEYS.openai)}"`)
   t.equal(maskKey(KEYS.openai), 'sk-...1111')
+  // Metrics labels: ids from the config only (scanned after all the traffic above).
+  const metrics = await s.berry.get('/metrics', TOKENS.ops)
+  t.equal(metrics.status, 200)
+  const metricsText = await observe(metrics)
+  t.match(metricsText, /berry_requests_total/)
+  seen.push(metricsText)
   seen.push(await observe(await s.berry.get('/health', null)))
   seen.push(await observe(await s.berry.get('/v1/models', TOKENS.bob)))
 
