@@ -88,7 +88,7 @@ async function fromModelList (conn: Connection, models: readonly string[], backe
   if (backends.length === 0) {
     throw new DiscoveryError(
       `GET /admin/backends was refused (${refusal}), so the backends cannot be listed: ` +
-      `name them with --backends a b ..., or use a token with the 'admin' tag. ` +
+      'name them with --backends a b ..., or use a token with the \'admin\' tag. ' +
       `Models open to this token: ${names.join(', ') || 'none'}`, 2)
   }
   if (names.length === 0) throw new DiscoveryError('this token may use no model', 2)
