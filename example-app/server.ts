@@ -12,18 +12,17 @@ import { basename, dirname, resolve } from 'node:path'
 import berry from '../plugin/index.js'
 import { DEMO_TOKEN, DEMO_ADMIN_TOKEN, demoConfig } from './demo-config.js'
 import { startDemoUpstream } from './demo-upstreams.js'
+import { loggerOptions, serverOptions } from './server-options.js'
 
 const port = Number(process.env.PORT ?? 3000)
 const host = process.env.HOST ?? '127.0.0.1'
 const configPath = process.env.BERRY_CONFIG
 
+// Timeouts against slow clients, header limits, and a request log that
+// never holds a credential: see server-options.ts and docs/security.md.
 const app = Fastify({
-  logger: {
-    level: process.env.LOG_LEVEL ?? 'info',
-    // Client and provider credentials never reach the log.
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]']
-  },
-  bodyLimit: 10 * 1024 * 1024
+  ...serverOptions(),
+  logger: loggerOptions(process.env.LOG_LEVEL ?? 'info')
 })
 
 let config: string

@@ -12,6 +12,7 @@ import { findModel, findPinnedBackend, userMayUse } from '../select/lookup.js'
 import { selectBackend } from '../select/weighted.js'
 import { kRoute, kUser } from '../symbols.js'
 import { hasTag, type BerryUser } from '../user.js'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js'
 import type { RouteState } from './route-state.js'
 
 function mayPin (user: BerryUser, policy: PinningPolicy): boolean {
@@ -55,6 +56,9 @@ export function createPreHandler (gateway: Gateway, routePrefix: string) {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw InvalidBody('The request body must be a JSON object')
     }
+    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+      throw InvalidBody(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`)
+    }
     const { backend: pinnedId, ...rest } = body as Record<string, unknown>
     const requestedModel = rest.model
     if (typeof requestedModel !== 'string' || requestedModel === '') {
@@ -68,7 +72,7 @@ export function createPreHandler (gateway: Gateway, routePrefix: string) {
     const model = findModel(config, requestedModel)
     // Permission comes first, so a caller learns nothing of models or
     // backends they may not use.
-    if (model !== undefined && !userMayUse(user, model)) throw ModelNotAllowed(requestedModel)
+    if (model !== undefined && !userMayUse(user, model, config)) throw ModelNotAllowed(requestedModel)
 
     // The upstream path comes from the route as registered, never from the
     // client's URL: its case, encoding or query cannot steer the upstream.

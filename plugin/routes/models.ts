@@ -8,9 +8,10 @@ import type { BerryUser } from '../user.js'
 export function registerModelRoutes (scope: FastifyInstance, gateway: Gateway, startedAt: number): void {
   const handler = async (request: { [kUser]: BerryUser | null }) => {
     const user = request[kUser] as BerryUser
+    const { config } = gateway.current
     const data = []
-    for (const model of gateway.current.config.models.values()) {
-      if (!model.enabled || enabledBackends(model).length === 0 || !userMayUse(user, model)) continue
+    for (const model of config.models.values()) {
+      if (!model.enabled || enabledBackends(model).length === 0 || !userMayUse(user, model, config)) continue
       data.push({ id: model.name, object: 'model', created: startedAt, owned_by: 'berry' })
     }
     return { object: 'list', data }

@@ -16,14 +16,25 @@ export function findModel (config: BerryConfig, requested: string): Model | unde
     config.modelsByKey.get(modelKeyOf(requested))
 }
 
-/** Whether `entry` (from allowed_models) names `model`, by the same rules as findModel. */
+/** Whether `entry` (from allowed_models) names `model` when `model` is the only one. */
 function namesModel (entry: string, model: Model): boolean {
   return entry === model.name || entry === model.key || modelKeyOf(entry) === model.key
 }
 
-export function userMayUse (user: { readonly allowedModels?: readonly string[] | undefined }, model: Model): boolean {
+/**
+ * Whether the user's allow-list covers `model`. With `config`, each entry
+ * resolves exactly as a request's model would (name first, then key, then
+ * normalised key), so an entry grants the one model it names and never a
+ * second model whose key it happens to normalise to (`gpt-4o` naming one
+ * model while another's key is `gpt_4o`). Without `config` the entry is
+ * matched against `model` alone, which is only sound for a single model:
+ * every request path passes the config.
+ */
+export function userMayUse (user: { readonly allowedModels?: readonly string[] | undefined }, model: Model, config?: BerryConfig): boolean {
   const allowed = user.allowedModels
-  return allowed === undefined || allowed.length === 0 || allowed.some((entry) => namesModel(entry, model))
+  if (allowed === undefined || allowed.length === 0) return true
+  if (config === undefined) return allowed.some((entry) => namesModel(entry, model))
+  return allowed.some((entry) => findModel(config, entry) === model)
 }
 
 export type PinnedLookup =
