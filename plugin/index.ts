@@ -106,6 +106,9 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.setNotFoundHandler(berryNotFoundHandler)
         // The body limit is berry's setting, not the host's: long prompts
         // outgrow Fastify's 1 MiB default.
+        // JSON only: Fastify's text/plain parser would hand the preHandler a
+        // string; a 415 says plainly what is wrong.
+        v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
         const hooks = registerRequestLog(v1, { gateway, metrics: metrics ?? NO_METRICS, ledger, onUsage: options.onUsage })

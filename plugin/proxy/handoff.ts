@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import httpProxy from '@fastify/http-proxy'
 import type { Readable } from 'node:stream'
-import { AllAttemptsFailed, NoBackendAvailable, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
+import { AllAttemptsFailed, NoBackendAvailable, UpstreamCredentialsRejected, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
 import type { Gateway } from '../gateway.js'
 import { selectBackend } from '../select/weighted.js'
 import { kRoute } from '../symbols.js'
@@ -139,14 +139,19 @@ export async function registerHandoff (scope: FastifyInstance, gateway: Gateway,
         discard(res.stream)
         return
       }
-      if (state.attempts.length > 1 || state.lastResort) {
+      // A 401/403 rejects berry's key, not the client: the client must not
+      // read it as its own auth failing, and the upstream's body may echo
+      // the key. It becomes a 502 without that body.
+      const credentials = status === 401 || status === 403
+      if (state.attempts.length > 1 || state.lastResort || credentials) {
         discard(res.stream)
         for (const name of state.upstreamHeaderNames) reply.removeHeader(name)
-        reply.send(finalError(state, UpstreamUnreachable(backend.provider.id, result)))
+        const single = credentials ? UpstreamCredentialsRejected(backend.provider.id, status) : UpstreamUnreachable(backend.provider.id, result)
+        reply.send(finalError(state, single))
         return
       }
-      // A single failed attempt goes back as the upstream sent it: its
-      // status, Retry-After and error body are the most useful answer.
+      // Any other single failed attempt goes back as the upstream sent it:
+      // its status, Retry-After and error body are the most useful answer.
     } else {
       gateway.health.recordSuccess(backend.key, performance.now() - state.attemptStartedAt, now)
       record(state, status, 'ok')
