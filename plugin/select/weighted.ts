@@ -55,7 +55,8 @@ interface Candidate extends Weighted {
  * than failing without trying.
  */
 export function selectBackend (model: Model, ctx: SelectContext): Selection | undefined {
-  const candidates = enabledBackends(model).filter((b) => ctx.exclude === undefined || !ctx.exclude.has(b.key))
+  const exclude = ctx.exclude
+  const candidates = exclude === undefined || exclude.size === 0 ? enabledBackends(model) : enabledBackends(model).filter((b) => !exclude.has(b.key))
   if (candidates.length === 0) return undefined
 
   let available: Candidate[] = []
