@@ -10,9 +10,18 @@ function words (text: string): string[] {
   return text.split(/\s+/).filter(Boolean)
 }
 
-function lastUserText (body: any): string {
-  const messages = Array.isArray(body?.messages) ? body.messages : []
-  const last = messages.filter((m: any) => m?.role === 'user').pop()
+/** The part of an OpenAI request the demo reads; anything may be missing. */
+interface DemoBody {
+  model?: unknown
+  prompt?: unknown
+  stream?: unknown
+  stream_options?: { include_usage?: unknown }
+  messages?: unknown
+}
+
+function lastUserText (body: DemoBody): string {
+  const messages: Array<{ role?: unknown, content?: unknown }> = Array.isArray(body.messages) ? body.messages : []
+  const last = messages.filter((m) => m?.role === 'user').pop()
   return typeof last?.content === 'string' ? last.content : ''
 }
 
@@ -21,8 +30,11 @@ export async function startDemoUpstream (name: string): Promise<{ origin: string
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      let body: any = {}
-      try { body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') } catch {}
+      let body: DemoBody = {}
+      try {
+        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')
+        if (parsed !== null && typeof parsed === 'object') body = parsed as DemoBody
+      } catch {}
       const model = typeof body.model === 'string' ? body.model : 'demo'
       const url = req.url ?? '/'
       if (req.method === 'GET' && url.startsWith('/v1/models')) {

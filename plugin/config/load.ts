@@ -3,10 +3,10 @@
  * error listing every problem, one per line, each naming its TOML path.
  */
 import { readFileSync } from 'node:fs'
-import { Compile } from 'typebox/compile'
 import { InvalidConfig } from '../errors.js'
 import { modelKeyOf } from '../select/lookup.js'
-import { ConfigSchema, STRATEGIES, type RawBackend, type RawConfig, type RawModel, type RawProvider, type RawSettings, type RawUser } from './schema.js'
+import { STRATEGIES, type RawBackend, type RawConfig, type RawModel, type RawProvider, type RawSettings, type RawUser } from './schema.js'
+import { checker, schemaProblems } from './problems.js'
 import { readConfigSource, substituteEnv, type ConfigSource } from './source.js'
 import type { Backend, BerryConfig, BreakerSettings, Model, PinningPolicy, Provider, Settings, Strategy, User } from './types.js'
 
@@ -28,8 +28,6 @@ const ACCEPTED_UNIMPLEMENTED = [
   ['settings', 'max_internal_retries'],
   ['settings', 'health_check_timeout_seconds']
 ] as const
-
-const checker = Compile(ConfigSchema)
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv
@@ -61,41 +59,6 @@ export function loadConfig (source: ConfigSource, options: LoadOptions = {}): Be
   const resolved = resolve(root as RawConfig, problems, warnings)
   if (problems.length > 0) throw InvalidConfig(problems)
   return resolved
-}
-
-/** `/models/gpt_4o/backends/1/provider` -> `models.gpt_4o.backends[1].provider` */
-export function tomlPath (pointer: string): string {
-  let out = ''
-  for (const raw of pointer.split('/').slice(1)) {
-    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~')
-    if (/^\d+$/.test(part)) out += `[${part}]`
-    else out += out ? `.${part}` : part
-  }
-  return out || '(root)'
-}
-
-function schemaProblems (root: unknown): string[] {
-  const seen = new Set<string>()
-  for (const error of checker.Errors(root)) {
-    // `additionalProperties: false` reports each extra key twice: once as a
-    // false sub-schema at the key, once listing the keys at the parent.
-    if (error.keyword === 'boolean') continue
-    const path = tomlPath(error.instancePath)
-    let message: string
-    const params = error.params as Record<string, unknown>
-    if (error.keyword === 'additionalProperties') {
-      const keys = (params.additionalProperties as string[] | undefined) ?? []
-      for (const key of keys) seen.add(`${path === '(root)' ? key : `${path}.${key}`}: unknown key`)
-      continue
-    } else if (error.keyword === 'required') {
-      const keys = (params.requiredProperties as string[] | undefined) ?? []
-      message = `missing required key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`
-    } else {
-      message = error.message
-    }
-    seen.add(`${path}: ${message}`)
-  }
-  return [...seen]
 }
 
 function breakerOf (raw: RawSettings | RawProvider | undefined, fallback: BreakerSettings): BreakerSettings {
