@@ -1,5 +1,5 @@
 /** Starts berry on a real socket for a test, and tears it down after. */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Writable } from 'node:stream'
 import { Registry } from 'prom-client'
 import berry, { type BerryOptions } from '../../plugin/index.js'
@@ -18,7 +18,17 @@ export const ADMIN_TOKEN = 'test-admin-token-abcdef'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
-export async function startBerry (t: Teardown, options: BerryOptions, level = 'info'): Promise<RunningBerry> {
+/**
+ * berry on a plain Fastify host, logging at `level` into `logs`. `host`
+ * builds the host's server options around the log stream (default: just a
+ * logger); the security helper passes the example app's hardened options.
+ */
+export async function startBerry (
+  t: Teardown,
+  options: BerryOptions,
+  level = 'info',
+  host: (stream: Writable) => FastifyServerOptions = (stream) => ({ logger: { level, stream } })
+): Promise<RunningBerry> {
   const logs: Array<Record<string, any>> = []
   const stream = new Writable({
     write (chunk: Buffer, _enc, cb) {
@@ -26,7 +36,7 @@ export async function startBerry (t: Teardown, options: BerryOptions, level = 'i
       cb()
     }
   })
-  const app = Fastify({ logger: { level, stream } })
+  const app = Fastify(host(stream))
   // A registry per instance: several berry apps may live in one test.
   await app.register(berry, options.metrics === undefined ? { ...options, metrics: { registry: new Registry() } } : options)
   await app.listen({ port: 0, host: '127.0.0.1' })

@@ -4,14 +4,12 @@
  * HTTP/1.1 client for requests that fetch would normalise or refuse, and a
  * counter of the hostile inputs tried.
  */
-import Fastify from 'fastify'
+import type { FastifyServerOptions } from 'fastify'
 import { connect } from 'node:net'
 import { appendFileSync } from 'node:fs'
-import { Writable } from 'node:stream'
-import { Registry } from 'prom-client'
-import berry, { type BerryOptions } from '../../plugin/index.js'
+import type { BerryOptions } from '../../plugin/index.js'
 import { loggerOptions, serverOptions, type ServerLimits } from '../../example-app/server-options.js'
-import { TOKEN, type RunningBerry } from './berry.js'
+import { startBerry, type RunningBerry } from './berry.js'
 import { json, startUpstream, type FakeUpstream, type Received } from './fake-upstream.js'
 
 /** Every secret the config below holds: none may ever leave berry. */
@@ -169,32 +167,7 @@ interface Teardown { teardown (fn: () => unknown): void }
  * `logs`. Like helpers/berry.ts startBerry otherwise.
  */
 export async function startHardened (t: Teardown, options: BerryOptions, level = 'trace', limits: Partial<ServerLimits> = {}): Promise<RunningBerry> {
-  const logs: Array<Record<string, any>> = []
-  const stream = new Writable({
-    write (chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line))
-      cb()
-    }
-  })
-  const app = Fastify({ ...serverOptions(limits), logger: { ...loggerOptions(level), stream } })
-  // A registry per instance: several berries run in one test process.
-  await app.register(berry, options.metrics === undefined ? { ...options, metrics: { registry: new Registry() } } : options)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(() => app.close())
-  const address = app.server.address()
-  const url = typeof address === 'object' && address !== null ? `http://127.0.0.1:${address.port}` : String(address)
-  const auth = (token: string | null | undefined): Record<string, string> => token === null ? {} : { authorization: `Bearer ${token ?? TOKEN}` }
-  return {
-    app,
-    url,
-    logs,
-    post: (path, body, token, headers = {}) => fetch(url + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...auth(token), ...headers },
-      body: typeof body === 'string' ? body : JSON.stringify(body)
-    }),
-    get: (path, token) => fetch(url + path, { headers: auth(token) })
-  }
+  return startBerry(t, options, level, (stream) => ({ ...serverOptions(limits), logger: { ...loggerOptions(level), stream } }) as FastifyServerOptions)
 }
 
 /** Three fake upstreams and berry (logging at trace, so every line can be scanned). */
