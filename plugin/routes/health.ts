@@ -4,7 +4,6 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Gateway } from '../gateway.js'
-import { enabledBackends } from '../select/lookup.js'
 
 export function healthSummary (gateway: Gateway) {
   const { config } = gateway.current
@@ -16,7 +15,7 @@ export function healthSummary (gateway: Gateway) {
     if (!model.enabled) continue
     models++
     let healthy = 0
-    for (const backend of enabledBackends(model)) {
+    for (const backend of model.active) {
       backends++
       if (gateway.health.isHealthy(backend.key)) healthy++
     }

@@ -1,7 +1,7 @@
 /** `GET /v1/models` and `GET /models`: OpenAI's list shape, filtered by the caller's permissions. */
 import type { FastifyInstance } from 'fastify'
 import type { Gateway } from '../gateway.js'
-import { enabledBackends, userMayUse } from '../select/lookup.js'
+import { userMayUse } from '../select/lookup.js'
 import { kUser } from '../symbols.js'
 import type { BerryUser } from '../user.js'
 
@@ -11,7 +11,7 @@ export function registerModelRoutes (scope: FastifyInstance, gateway: Gateway, s
     const { config } = gateway.current
     const data = []
     for (const model of config.models.values()) {
-      if (!model.enabled || enabledBackends(model).length === 0 || !userMayUse(user, model, config)) continue
+      if (!model.enabled || model.active.length === 0 || !userMayUse(user, model, config)) continue
       data.push({ id: model.name, object: 'model', created: startedAt, owned_by: 'berry' })
     }
     return { object: 'list', data }

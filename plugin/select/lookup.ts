@@ -16,24 +16,16 @@ export function findModel (config: BerryConfig, requested: string): Model | unde
     config.modelsByKey.get(modelKeyOf(requested))
 }
 
-/** Whether `entry` (from allowed_models) names `model` when `model` is the only one. */
-function namesModel (entry: string, model: Model): boolean {
-  return entry === model.name || entry === model.key || modelKeyOf(entry) === model.key
-}
-
 /**
- * Whether the user's allow-list covers `model`. With `config`, each entry
- * resolves exactly as a request's model would (name first, then key, then
- * normalised key), so an entry grants the one model it names and never a
- * second model whose key it happens to normalise to (`gpt-4o` naming one
- * model while another's key is `gpt_4o`). Without `config` the entry is
- * matched against `model` alone, which is only sound for a single model:
- * every request path passes the config.
+ * Whether the user's allow-list covers `model`. Each entry resolves exactly
+ * as a request's model would (name first, then key, then normalised key), so
+ * an entry grants the one model it names and never a second model whose key
+ * it happens to normalise to (`gpt-4o` naming one model while another's key
+ * is `gpt_4o`).
  */
-export function userMayUse (user: { readonly allowedModels?: readonly string[] | undefined }, model: Model, config?: BerryConfig): boolean {
+export function userMayUse (user: { readonly allowedModels?: readonly string[] | undefined }, model: Model, config: BerryConfig): boolean {
   const allowed = user.allowedModels
   if (allowed === undefined || allowed.length === 0) return true
-  if (config === undefined) return allowed.some((entry) => namesModel(entry, model))
   return allowed.some((entry) => findModel(config, entry) === model)
 }
 
@@ -57,9 +49,4 @@ export function findPinnedBackend (config: BerryConfig, requestedModel: string, 
     return { ok: false, reason: `Backend '${providerId}' not found or disabled for model '${requestedModel}'` }
   }
   return { ok: true, model, backend }
-}
-
-/** The backends a load-balanced request may go to, health aside. */
-export function enabledBackends (model: Model): readonly Backend[] {
-  return model.active
 }

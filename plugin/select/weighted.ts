@@ -4,7 +4,6 @@
  */
 import type { Backend, Model } from '../config/types.js'
 import type { HealthTracker } from '../health/tracker.js'
-import { enabledBackends } from './lookup.js'
 
 export type Random = () => number
 
@@ -56,7 +55,7 @@ interface Candidate extends Weighted {
  */
 export function selectBackend (model: Model, ctx: SelectContext): Selection | undefined {
   const exclude = ctx.exclude
-  const candidates = exclude === undefined || exclude.size === 0 ? enabledBackends(model) : enabledBackends(model).filter((b) => !exclude.has(b.key))
+  const candidates = exclude === undefined || exclude.size === 0 ? model.active : model.active.filter((b) => !exclude.has(b.key))
   if (candidates.length === 0) return undefined
 
   let available: Candidate[] = []

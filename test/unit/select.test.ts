@@ -50,9 +50,9 @@ t.test('lookup by name, key, and normalised key', async (t) => {
   t.equal(findModel(config, 'tiered-model')?.key, 'tiered')
   t.equal(findModel(config, 'tiered')?.key, 'tiered')
   t.equal(findModel(config, 'nope'), undefined)
-  t.ok(userMayUse({ allowedModels: ['gpt-4o'] }, gpt))
-  t.ok(userMayUse({ allowedModels: [] }, gpt))
-  t.notOk(userMayUse({ allowedModels: ['tiered-model'] }, gpt))
+  t.ok(userMayUse({ allowedModels: ['gpt-4o'] }, gpt, config))
+  t.ok(userMayUse({ allowedModels: [] }, gpt, config))
+  t.notOk(userMayUse({ allowedModels: ['tiered-model'] }, gpt, config))
 })
 
 t.test('pinned lookup follows select_specific_backend', async (t) => {
