@@ -42,7 +42,7 @@ t.test('rounds over fast, slow and dead backends', async (t) => {
   t.equal(res.code, 1, 'not every request succeeded')
   const doc = JSON.parse(res.stdout)
   t.match(doc, { rounds: 2, streaming: false })
-  const by = (backend: string) => doc.results.find((r: any) => r.backend === backend)
+  const by = (backend: string) => doc.results.find((r: { backend: string }) => r.backend === backend)
   const ok = by('fast')
   t.match(ok, { model: 'gpt-4o', requests: 2, successes: 2, success_rate: 1, statuses: { healthy: 2 }, last_error: null, first_chunk_ms: null })
   t.ok(ok.latency_ms.min <= ok.latency_ms.median && ok.latency_ms.median <= ok.latency_ms.max)

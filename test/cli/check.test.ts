@@ -64,7 +64,7 @@ t.test('--json: one object with every result', async (t) => {
   t.match(doc, { url: berry.url, streaming: false, healthy: 2, total: 4, notes: ['skipped (disabled): off (gpt-4o)'] })
   t.match(doc.time, /^\d{4}-\d\d-\d\dT/)
   t.same(Object.keys(doc.results[0]).sort(), ['backend', 'code', 'detail', 'first_chunk_ms', 'http_status', 'latency_ms', 'model', 'status'])
-  const by = (backend: string, model = 'gpt-4o') => doc.results.find((r: any) => r.backend === backend && r.model === model)
+  const by = (backend: string, model = 'gpt-4o') => doc.results.find((r: { backend: string, model: string }) => r.backend === backend && r.model === model)
   t.match(by('fast'), { status: 'healthy', http_status: 200, detail: 'pong', first_chunk_ms: null, code: null })
   t.match(by('slow'), { status: 'timeout', http_status: null })
   t.match(by('dead'), { status: 'unhealthy', http_status: 502, code: 'BERRY_ERR_UPSTREAM_UNREACHABLE' })
@@ -115,7 +115,7 @@ t.test('without an admin token: backends must be named, then unserved pairs are 
 
   const named = await runCli(['check', '--url', berry.url, '--token', TOKEN, '--backends', 'fast', 'dead', '--json'])
   t.equal(named.code, 1)
-  const pairs = JSON.parse(named.stdout).results.map((r: any) => `${r.backend}/${r.model}/${r.status}`)
+  const pairs = JSON.parse(named.stdout).results.map((r: { backend: string, model: string, status: string }) => `${r.backend}/${r.model}/${r.status}`)
   t.same(pairs, ['fast/gpt-4o/healthy', 'dead/gpt-4o/unhealthy', 'fast/claude_sonnet_4/healthy'])
   t.match(named.stderr, 'note: GET /admin/backends was refused')
 
