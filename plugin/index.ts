@@ -14,7 +14,7 @@ import { Gateway, type ConfigChange } from './gateway.js'
 import { redactBerryLogs } from './log-redact.js'
 import { createMetrics, NO_METRICS } from './metrics.js'
 import { resolveOptions, type BerryOptions } from './options.js'
-import { registerHandoff } from './proxy/handoff.js'
+import { clientLeft, registerHandoff } from './proxy/handoff.js'
 import { createPreHandler } from './proxy/prehandler.js'
 import type { RouteState } from './proxy/route-state.js'
 import { openRedis, registerRateLimit } from './rate-limit.js'
@@ -111,7 +111,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        const hooks = registerRequestLog(v1, { gateway, metrics: metrics ?? NO_METRICS, ledger, onUsage: options.onUsage })
+        const hooks = registerRequestLog(v1, { gateway, metrics: metrics ?? NO_METRICS, ledger, onUsage: options.onUsage, onClientGone: clientLeft })
         await registerHandoff(v1, gateway, { preHandler: createPreHandler(gateway, `${options.prefix}/v1`), hooks })
       }, { prefix: '/v1' })
     })

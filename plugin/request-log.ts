@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Gateway } from './gateway.js'
 import type { BerryMetrics } from './metrics.js'
 import type { HandoffHooks } from './proxy/handoff.js'
-import type { RelayObserver } from './proxy/relay.js'
+import type { BodyObserver } from './proxy/body-tap.js'
 import type { RouteState } from './proxy/route-state.js'
 import { findModel } from './select/lookup.js'
 import { kAccounting, kRoute, kUser } from './symbols.js'
@@ -29,10 +29,12 @@ export interface RequestLogOptions {
   readonly metrics: Pick<BerryMetrics, 'requestCompleted' | 'failover' | 'requestStarted' | 'requestEnded'>
   readonly ledger: UsageLedger
   readonly onUsage: ((record: UsageRecord) => void | Promise<void>) | undefined
+  /** The client closed the connection before its answer was complete. */
+  readonly onClientGone: (request: FastifyRequest) => void
 }
 
-/** Feeds the body to the usage scanner; the relay calls it as a method. */
-class UsageObserver implements RelayObserver {
+/** Feeds the body to the usage scanner; the body tap calls it as a method. */
+class UsageObserver implements BodyObserver {
   readonly #scanner = new UsageScanner()
   readonly #state: RouteState
 
@@ -67,7 +69,7 @@ function unrouted (request: FastifyRequest, gateway: Gateway): { model: string, 
 }
 
 export function registerRequestLog (scope: FastifyInstance, options: RequestLogOptions): HandoffHooks {
-  const { gateway, metrics, ledger, onUsage } = options
+  const { gateway, metrics, ledger, onUsage, onClientGone } = options
   scope.decorateRequest(kAccounting, 0)
 
   function finish (request: FastifyRequest, status: number, latencyMs: number): void {
@@ -124,10 +126,13 @@ export function registerRequestLog (scope: FastifyInstance, options: RequestLogO
       request[kAccounting] = started
       metrics.requestStarted()
       // A client that leaves mid-answer gets no 'finish', hence no onResponse:
-      // the socket's close is the only end such a request has.
+      // the socket's close is the only end such a request has. It is the
+      // request's one close listener, so it also tells the handoff.
       reply.raw.once('close', () => {
         // A finished response is onResponse's, however late its hooks run.
-        if (!reply.raw.writableFinished) finish(request, CLIENT_CLOSED, performance.now() - started)
+        if (reply.raw.writableFinished) return
+        onClientGone(request)
+        finish(request, CLIENT_CLOSED, performance.now() - started)
       })
     }
     done()

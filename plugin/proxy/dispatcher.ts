@@ -4,17 +4,39 @@
  * - TLS certificates are verified (reply-from's own default does not), with a
  *   provider's `ca_file` trusted beside the system CAs.
  * - Connections per origin are a setting: each open stream holds one.
- * - Per attempt, berry's timeouts and an abort handle travel with the request
- *   under a Symbol key in its headers object. reply-from copies headers with
- *   Object.assign, which keeps Symbol keys, and its own `timeout` option would
- *   set the header and body timeouts to one value; the interceptor below takes
- *   the context off before undici serialises the headers.
+ * - Per attempt, berry's timeouts, an abort handle and a tap on the body
+ *   travel with the request under a Symbol key in its headers object.
+ *   reply-from copies headers with Object.assign, which keeps Symbol keys,
+ *   and undici only serialises string keys (Object.keys), so the key never
+ *   reaches the wire. reply-from's own `timeout` option would set the header
+ *   and body timeouts to one value.
+ *
+ * The per-attempt work happens in `AttemptAgent.dispatch`, wrapping the
+ * handler in undici's callback shape (onConnect/onHeaders/onData/...), the
+ * shape undici's own `request()` handler has. An `agent.compose()`
+ * interceptor would be the documented way, but composing turns raw headers
+ * into an object and back into Buffers around the interceptor, and undici
+ * then parses them a second time: about 15 µs of CPU per request, measured
+ * (benchmarks/README.md).
  */
+import type { Duplex } from 'node:stream'
 import { rootCertificates } from 'node:tls'
 import { Agent, Pool, type Dispatcher } from 'undici'
 import type { BerryConfig } from '../config/types.js'
 
 export const kAttempt = Symbol('berry.attempt')
+
+/** Sees the body of the answer berry relays (not of failed attempts). */
+export interface BodyTap {
+  /** Each chunk as it passes; must not keep or alter it. */
+  onChunk (chunk: Buffer): void
+  /**
+   * The body ended: cleanly (`error` undefined, also when berry's side
+   * aborted it) or because the upstream failed mid-way. May return a last
+   * chunk to end the body with instead of the error (an SSE error event).
+   */
+  onEnd (error: Error | undefined): Buffer | undefined
+}
 
 export interface AttemptControl {
   /** Longest wait for the response headers, connection included. */
@@ -23,48 +45,92 @@ export interface AttemptControl {
   readonly bodyTimeoutMs: number
   /** Set once the request is under way: aborts it (client went away). */
   abort: ((reason: Error) => void) | undefined
+  /** Set by the handoff when this attempt's answer goes to the client. */
+  tap: BodyTap | undefined
 }
 
 type Handler = Dispatcher.DispatchHandler
+type Abort = (reason?: Error) => void
 
-/** Delegates everything, keeping the controller's abort for berry. */
-function captureAbort (handler: Handler, control: AttemptControl): Handler {
-  return {
-    onRequestStart (controller, context) {
-      control.abort = (reason) => controller.abort(reason)
-      handler.onRequestStart?.(controller, context)
-    },
-    onRequestUpgrade (controller, statusCode, headers, socket) {
-      handler.onRequestUpgrade?.(controller, statusCode, headers, socket)
-    },
-    onResponseStart (controller, statusCode, headers, statusMessage) {
-      handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
-    },
-    onResponseData (controller, chunk) {
-      handler.onResponseData?.(controller, chunk)
-    },
-    onResponseEnd (controller, trailers) {
-      control.abort = undefined
-      handler.onResponseEnd?.(controller, trailers)
-    },
-    onResponseError (controller, error) {
-      control.abort = undefined
-      handler.onResponseError?.(controller, error)
+/**
+ * Delegates to the request's own handler, keeping the abort for berry and
+ * letting the tap see the body. undici calls the request callback (and so
+ * reply-from's `onResponse`, where the tap is set) from inside `onHeaders`,
+ * before the first `onData`: the tap sees every chunk.
+ */
+class AttemptHandler implements Handler {
+  readonly #handler: Handler
+  readonly #control: AttemptControl
+  /** berry's side (the client leaving) aborted the request. */
+  #aborted = false
+
+  constructor (handler: Handler, control: AttemptControl) {
+    this.#handler = handler
+    this.#control = control
+  }
+
+  onConnect (abort: Abort, context?: unknown): void {
+    const abortFromBerry: Abort = (reason) => {
+      this.#aborted = true
+      abort(reason)
     }
+    this.#control.abort = abortFromBerry
+    ;(this.#handler.onConnect as (abort: Abort, context?: unknown) => void)(abortFromBerry, context)
+  }
+
+  onResponseStarted (): void {
+    this.#handler.onResponseStarted?.()
+  }
+
+  onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    return (this.#handler.onHeaders as NonNullable<Handler['onHeaders']>)(statusCode, headers, resume, statusText)
+  }
+
+  onData (chunk: Buffer): boolean {
+    this.#control.tap?.onChunk(chunk)
+    return (this.#handler.onData as NonNullable<Handler['onData']>)(chunk)
+  }
+
+  onComplete (trailers: string[] | null): void {
+    this.#control.abort = undefined
+    this.#control.tap?.onEnd(undefined)
+    ;(this.#handler.onComplete as NonNullable<Handler['onComplete']>)(trailers)
+  }
+
+  onError (error: Error): void {
+    this.#control.abort = undefined
+    const tap = this.#control.tap
+    const last = tap?.onEnd(this.#aborted ? undefined : error)
+    if (last !== undefined && !this.#aborted) {
+      // The upstream broke off, and the tap ends the body in its own words:
+      // the client sees a complete response, not a broken connection.
+      ;(this.#handler.onData as NonNullable<Handler['onData']>)(last)
+      ;(this.#handler.onComplete as NonNullable<Handler['onComplete']>)([])
+      return
+    }
+    ;(this.#handler.onError as NonNullable<Handler['onError']>)(error)
+  }
+
+  onUpgrade (statusCode: number, headers: Buffer[] | string[] | null, socket: Duplex): void {
+    this.#handler.onUpgrade?.(statusCode, headers, socket)
+  }
+
+  onBodySent (chunkSize: number, totalBytesSent: number): void {
+    this.#handler.onBodySent?.(chunkSize, totalBytesSent)
   }
 }
 
-const attemptInterceptor: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
-  const headers = opts.headers as (Record<string | symbol, unknown> | undefined)
-  const control = headers?.[kAttempt] as AttemptControl | undefined
-  if (headers === undefined || control === undefined) return dispatch(opts, handler)
-  const { [kAttempt]: _drop, ...wireHeaders } = headers
-  return dispatch({
-    ...opts,
-    headers: wireHeaders as Record<string, string>,
-    headersTimeout: control.headersTimeoutMs,
-    bodyTimeout: control.bodyTimeoutMs
-  }, captureAbort(handler, control))
+/** An Agent that applies an attempt's control to its request. */
+class AttemptAgent extends Agent {
+  override dispatch (opts: Agent.DispatchOptions, handler: Handler): boolean {
+    const control = (opts.headers as Record<symbol, unknown> | undefined)?.[kAttempt] as AttemptControl | undefined
+    if (control === undefined || typeof handler.onConnect !== 'function') return super.dispatch(opts, handler)
+    // `opts` is reply-from's own object, made for this one request.
+    const writable = opts as { headersTimeout?: number, bodyTimeout?: number }
+    writable.headersTimeout = control.headersTimeoutMs
+    writable.bodyTimeout = control.bodyTimeoutMs
+    return super.dispatch(opts, new AttemptHandler(handler, control))
+  }
 }
 
 export interface UpstreamDispatcher {
@@ -92,7 +158,7 @@ export function createDispatcher (config: BerryConfig): UpstreamDispatcher {
   }
   update(config)
 
-  const agent = new Agent({
+  const agent = new AttemptAgent({
     factory (origin, opts) {
       const entry = byOrigin.get(String(origin))
       return new Pool(origin, {
@@ -109,7 +175,7 @@ export function createDispatcher (config: BerryConfig): UpstreamDispatcher {
   })
 
   return {
-    dispatcher: agent.compose(attemptInterceptor),
+    dispatcher: agent,
     update,
     close: () => agent.close()
   }

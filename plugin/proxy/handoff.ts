@@ -17,7 +17,7 @@ import type { Gateway } from '../gateway.js'
 import { selectBackend } from '../select/weighted.js'
 import { kRoute } from '../symbols.js'
 import { classifyError, isBackendFailure, parseRetryAfter } from './outcome.js'
-import { isEventStream, relay, type RelayObserver } from './relay.js'
+import { isEventStream, tapBody, type BodyObserver } from './body-tap.js'
 import type { AttemptRecord, RouteState } from './route-state.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './upstream-headers.js'
 
@@ -34,7 +34,7 @@ export interface CompletedRequest {
 
 export interface HandoffHooks {
   /** Observes each successful body (usage accounting). */
-  observe?: (request: FastifyRequest, state: RouteState, sse: boolean) => RelayObserver | undefined
+  observe?: (request: FastifyRequest, state: RouteState, sse: boolean) => BodyObserver | undefined
   /** A failed attempt is being retried on another backend. */
   onFailover?: (state: RouteState, from: string, to: string) => void
 }
@@ -49,6 +49,20 @@ type FromOptions = NonNullable<Parameters<FastifyReply['from']>[1]>
 
 function routeState (request: FastifyRequest): RouteState {
   return request[kRoute] as RouteState
+}
+
+/**
+ * The client closed the connection before its answer was complete: no
+ * failover from here on, and the upstream request is aborted. Once the
+ * answer's body is flowing, Fastify destroys undici's body stream too, which
+ * aborts it as well. Called from the one `close` listener a request has
+ * (request-log.ts), so the handoff adds none of its own.
+ */
+export function clientLeft (request: FastifyRequest): void {
+  const state = request[kRoute]
+  if (state === null) return
+  state.clientGone = true
+  state.control.abort?.(new Error('client closed the connection'))
 }
 
 /** Reads and drops a failed attempt's body without killing its keep-alive socket. */
@@ -74,7 +88,8 @@ export async function registerHandoff (scope: FastifyInstance, gateway: Gateway,
     state.control = {
       headersTimeoutMs: provider.timeoutMs,
       bodyTimeoutMs: gateway.current.config.settings.streamIdleTimeoutMs,
-      abort: undefined
+      abort: undefined,
+      tap: undefined
     }
     gateway.health.attemptStarted(backend.key, gateway.now())
     // The body is berry's own copy (the preHandler took `backend` out), so
@@ -157,8 +172,10 @@ export async function registerHandoff (scope: FastifyInstance, gateway: Gateway,
       record(state, status, 'ok')
     }
     const sse = isEventStream(res.headers['content-type'])
-    const observer = hooks?.observe?.(request, state, sse)
-    reply.send(relay(res.stream, { sse, provider: backend.provider.id, ...(observer === undefined ? {} : { observer }) }))
+    // The body goes to the client as undici's stream; the tap watches it
+    // pass in the dispatcher, where undici hands over each chunk anyway.
+    state.control.tap = tapBody({ sse, provider: backend.provider.id, observer: hooks?.observe?.(request, state, sse) })
+    reply.send(res.stream)
   }
 
   function onError (reply: FastifyReply, { error }: { error: unknown }): void {
@@ -210,12 +227,6 @@ export async function registerHandoff (scope: FastifyInstance, gateway: Gateway,
       // http-proxy wraps rewriteHeaders (header sanitising); keep its
       // version for every attempt of this route.
       baseOptions ??= handlerOptions
-      const state = routeState(request)
-      reply.raw.once('close', () => {
-        if (reply.raw.writableFinished) return
-        state.clientGone = true
-        state.control.abort?.(new Error('client closed the connection'))
-      })
       send(request, reply)
     }
   } as never)

@@ -150,6 +150,21 @@ t.test('a stream cut after the first chunk ends with an error event, never [DONE
   t.equal(b.received.length, 0, 'no failover once bytes went out')
 })
 
+t.test('a JSON body cut half-way breaks the client connection, never a short document', async (t) => {
+  const a = await upstream(t, (_req, res) => {
+    const body = JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ message: { content: 'a'.repeat(2000) } }] })
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) })
+    res.write(body.slice(0, 1000))
+    setTimeout(() => res.socket?.destroy(), 50)
+  })
+  const b = await upstream(t, json())
+  const berry = await startBerry(t, { config: config(a.origin, b.origin), random: () => 0 })
+  const res = await berry.post('/v1/chat/completions', ask)
+  t.equal(res.status, 200)
+  await t.rejects(res.text(), 'the client sees the body break, not a complete response')
+  t.equal(b.received.length, 0, 'no failover once bytes went out')
+})
+
 t.test('an upstream that goes silent mid-stream hits the idle timeout', async (t) => {
   const a = await upstream(t, (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' })

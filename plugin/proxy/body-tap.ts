@@ -1,0 +1,58 @@
+/**
+ * What berry does with the body of the answer it relays. The body goes from
+ * undici to the client untouched and unbuffered (reply-from pipes undici's
+ * body stream into the response); the tap only watches it pass, in the
+ * dispatcher (dispatcher.ts), so relaying costs no stream of berry's own.
+ *
+ * A body that breaks after its first byte cannot be failed over. For SSE
+ * the client is then told in the stream itself: an OpenAI-shaped error event
+ * and no `[DONE]`, so a cut stream never looks complete. Other bodies break
+ * (the client sees a broken connection, not a short JSON document).
+ */
+import type { BodyTap } from './dispatcher.js'
+import { classifyError } from './outcome.js'
+
+export interface BodyObserver {
+  /** Each chunk as it passes; must not keep or alter it. */
+  onChunk?: (chunk: Buffer) => void
+  /** Once, when the body ends: cleanly, or with why the upstream broke off. */
+  onEnd?: (result: { error: string | undefined }) => void
+}
+
+export function isEventStream (contentType: unknown): boolean {
+  return typeof contentType === 'string' && contentType.toLowerCase().startsWith('text/event-stream')
+}
+
+export function streamErrorEvent (provider: string, reason: string): string {
+  const error = {
+    error: {
+      message: `The stream from backend '${provider}' broke off: ${reason}`,
+      type: 'upstream_error',
+      code: 'BERRY_ERR_STREAM_INTERRUPTED'
+    }
+  }
+  return `\n\ndata: ${JSON.stringify(error)}\n\n`
+}
+
+/** Why a body broke off, in the words the client and the log get. */
+function breakReason (error: Error): string {
+  const { reason, timeout } = classifyError(error)
+  return timeout || (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? 'the upstream went silent' : reason
+}
+
+export function tapBody (options: { sse: boolean, provider: string, observer: BodyObserver | undefined }): BodyTap {
+  const { sse, provider, observer } = options
+  let ended = false
+  return {
+    onChunk (chunk) {
+      observer?.onChunk?.(chunk)
+    },
+    onEnd (error) {
+      if (ended) return undefined
+      ended = true
+      const detail = error === undefined ? undefined : breakReason(error)
+      observer?.onEnd?.({ error: detail })
+      return sse && detail !== undefined ? Buffer.from(streamErrorEvent(provider, detail)) : undefined
+    }
+  }
+}
