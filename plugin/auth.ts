@@ -3,10 +3,11 @@
  * `authenticate` hook. Tokens are compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
 import type { Socket } from 'node:net'
 import type { BerryConfig, User } from './config/types.js'
 import { Unauthenticated } from './errors.js'
+import { kUser } from './symbols.js'
 import type { BerryUser } from './user.js'
 
 const kAuthCache = Symbol('berry.authCache')
@@ -70,6 +71,35 @@ export async function authenticateRequest (request: FastifyRequest, tokens: Toke
     if (user === null || user === undefined) throw Unauthenticated('Invalid or missing credentials')
     return user
   }
+  return authenticateBearer(request, tokens)
+}
+
+/**
+ * The onRequest hook that sets `request[kUser]`. With berry's own tokens it
+ * is callback-shaped and synchronous: an async hook costs every request a
+ * promise and a trip through the microtask queue.
+ */
+export function authenticationHook (tokens: () => TokenTable, hook: Authenticate | undefined): onRequestHookHandler {
+  if (hook !== undefined) {
+    return async function authenticate (request: FastifyRequest): Promise<void> {
+      request[kUser] = await authenticateRequest(request, tokens(), hook)
+    }
+  }
+  return function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    let user: BerryUser
+    try {
+      user = authenticateBearer(request, tokens())
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    request[kUser] = user
+    done()
+  }
+}
+
+/** The caller by Bearer token from `[users]`, or throws the 401. */
+export function authenticateBearer (request: FastifyRequest, tokens: TokenTable): BerryUser {
   const header = request.headers.authorization
   // Keep-alive clients send the same header on every request of a
   // connection: the last success on this socket is remembered, so the token

@@ -3,8 +3,8 @@
  * This file only wires the pieces together; each lives in its own file.
  */
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { authenticateRequest } from './auth.js'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { authenticateRequest, authenticationHook } from './auth.js'
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig } from './config/types.js'
@@ -84,9 +84,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   })
 
   const identify = (request: FastifyRequest) => authenticateRequest(request, gateway.current.tokens, options.authenticate)
-  const authenticate = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    request[kUser] = await identify(request)
-  }
+  const authenticate = authenticationHook(() => gateway.current.tokens, options.authenticate)
 
   await app.register(async (scope) => {
     scope.setErrorHandler(berryErrorHandler)

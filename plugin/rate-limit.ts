@@ -13,7 +13,7 @@
  * warning is logged (at most once a minute).
  */
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { BerryConfig, RateLimit } from './config/types.js'
 import { RateLimited } from './errors.js'
@@ -104,11 +104,7 @@ export async function registerRateLimit (scope: FastifyInstance, gateway: Gatewa
   }
 
   let lastWarning = -Infinity
-  scope.addHook('onRequest', async function enforceRateLimit (request: FastifyRequest, reply: FastifyReply) {
-    const user = request[kUser]
-    if (user === null) return
-    const limits = limitsOf(gateway.current.config).get(user.id)
-    if (limits === undefined) return
+  async function enforce (request: FastifyRequest, reply: FastifyReply, limits: RateLimit): Promise<void> {
     let tightest: Checked | undefined
     for (let i = 0; i < WINDOWS.length; i++) {
       const window = WINDOWS[i] as Window
@@ -132,5 +128,17 @@ export async function registerRateLimit (scope: FastifyInstance, gateway: Gatewa
       if (tightest === undefined || result.remaining < tightest.remaining) tightest = result
     }
     if (tightest !== undefined) reply.headers(headers(tightest, tightest.remaining))
+  }
+
+  // Callback-shaped so that a user without limits (the common case) costs
+  // no promise; only limited users go through the (possibly Redis) stores.
+  scope.addHook('onRequest', function enforceRateLimit (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    const user = request[kUser]
+    const limits = user === null ? undefined : limitsOf(gateway.current.config).get(user.id)
+    if (limits === undefined) {
+      done()
+      return
+    }
+    enforce(request, reply, limits).then(() => { done() }, done)
   })
 }

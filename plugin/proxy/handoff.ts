@@ -9,7 +9,7 @@
  * `onResponse`), the failed body is drained, its headers are taken back, and
  * `reply.from()` runs again for the next backend.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
 import httpProxy from '@fastify/http-proxy'
 import type { Readable } from 'node:stream'
 import { AllAttemptsFailed, NoBackendAvailable, UpstreamCredentialsRejected, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
@@ -71,7 +71,7 @@ function discard (stream: UpstreamResponse['stream']): void {
   else stream.resume()
 }
 
-export async function registerHandoff (scope: FastifyInstance, gateway: Gateway, options: { preHandler: (request: FastifyRequest, reply: FastifyReply) => Promise<void>, hooks?: HandoffHooks }): Promise<void> {
+export async function registerHandoff (scope: FastifyInstance, gateway: Gateway, options: { preHandler: preHandlerHookHandler, hooks?: HandoffHooks }): Promise<void> {
   const { hooks } = options
   let baseOptions: FromOptions | undefined
 

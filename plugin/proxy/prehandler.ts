@@ -4,7 +4,7 @@
  * enforces the caller's permissions, and leaves a `RouteState` on the
  * request for the handoff.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Backend, Model, PinningPolicy } from '../config/types.js'
 import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed } from '../errors.js'
 import type { Gateway } from '../gateway.js'
@@ -50,7 +50,7 @@ function newState (choice: Choice, requestedModel: string, body: Record<string, 
 }
 
 export function createPreHandler (gateway: Gateway, routePrefix: string) {
-  return async function berryPreHandler (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  function route (request: FastifyRequest): void {
     const startedAt = performance.now()
     const body = request.body
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -99,5 +99,17 @@ export function createPreHandler (gateway: Gateway, routePrefix: string) {
     }
     if (pinnedId !== undefined) delete rest.backend
     request[kRoute] = newState(choice, requestedModel, rest, path, startedAt)
+  }
+
+  // Callback-shaped: routing is synchronous, and an async hook would cost
+  // every request a promise and a trip through the microtask queue.
+  return function berryPreHandler (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    try {
+      route(request)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    done()
   }
 }
