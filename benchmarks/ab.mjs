@@ -3,7 +3,13 @@
 // which a busy machine disturbs far less than throughput.
 //
 //   npx tsc -p tsconfig.json --outDir benchmarks/results/profiles/dist-b   # the change
-//   node benchmarks/ab.mjs --b=benchmarks/results/profiles/dist-b [--a=dist] [--rounds=8] [--duration=3] [--kind=json|pinned|sse]
+//   node benchmarks/ab.mjs --b=benchmarks/results/profiles/dist-b [--a=dist] [--rounds=8] [--duration=3] [--kind=json|pinned|sse] [--together]
+//
+// By default the three servers are loaded in turn, each alone on its core.
+// `--together` loads all three at once on the same core (16 connections
+// each): the VM's speed then moves all three alike, and the per-round ratios
+// scatter far less (benchmarks/README.md, "Proving a change"). Absolute
+// figures from `--together` are not comparable with a full run's.
 //
 // The B build must live inside the repository so its imports find node_modules.
 import { availableParallelism } from 'node:os'
@@ -22,6 +28,8 @@ const rounds = Number(args.rounds ?? 8)
 const durationS = Number(args.duration ?? 3)
 const kinds = String(args.kind ?? 'json').split(',')
 const pin = args['no-pin'] !== true && canPin(availableParallelism())
+const together = args.together === true
+const connections = together ? 16 : 50
 
 function median (values) {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
@@ -49,19 +57,23 @@ async function main () {
     for (const server of Object.values(servers)) {
       await load({ url: `${server.url}/v1/chat/completions`, headers, body: JSON.stringify(body), connections: 50, duration: 2 })
     }
+    const measure = async (name) => {
+      const server = servers[name]
+      const before = cpuMs(server.pid)
+      const run = await load({ url: `${server.url}/v1/chat/completions`, headers, body: JSON.stringify(body), connections, duration: durationS })
+      run.cpuUs = ((cpuMs(server.pid) - before) * 1000) / run.ok
+      runs[name].push(run)
+    }
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? ['bare', 'A', 'B'] : ['B', 'A', 'bare']
-      for (const name of order) {
-        const server = servers[name]
-        const before = cpuMs(server.pid)
-        const run = await load({ url: `${server.url}/v1/chat/completions`, headers, body: JSON.stringify(body), connections: 50, duration: durationS })
-        run.cpuUs = ((cpuMs(server.pid) - before) * 1000) / run.ok
-        runs[name].push(run)
+      if (together) {
+        await Promise.all(['bare', 'A', 'B'].map(measure))
+        continue
       }
+      for (const name of round % 2 === 0 ? ['bare', 'A', 'B'] : ['B', 'A', 'bare']) await measure(name)
     }
     const pairs = (x, y, f) => median(runs[x].map((r, i) => f(r, runs[y][i])))
     const line = (name) => `${name.padEnd(5)} ${String(Math.round(median(runs[name].map((r) => r.rps)))).padStart(6)} req/s  p99 ${String(median(runs[name].map((r) => r.latencyMs.p99))).padStart(5)} ms  ${Math.round(median(runs[name].map((r) => r.cpuUs)))} µs CPU/req  failures ${runs[name].reduce((a, r) => a + r.failures, 0)}`
-    console.log(`\n${kind}: ${rounds} paired rounds of ${durationS} s`)
+    console.log(`\n${kind}: ${rounds} paired rounds of ${durationS} s${together ? ', the three servers loaded together' : ''}`)
     for (const name of ['bare', 'A', 'B']) console.log('  ' + line(name))
     console.log(`  B/A throughput ${pairs('B', 'A', (b, a) => b.rps / a.rps).toFixed(3)}, CPU per request A÷B ${pairs('A', 'B', (a, b) => a.cpuUs / b.cpuUs).toFixed(3)}`)
     console.log(`  A/bare throughput ${pairs('A', 'bare', (a, b) => a.rps / b.rps).toFixed(3)}, CPU bare÷A ${pairs('bare', 'A', (a, b) => a.cpuUs / b.cpuUs).toFixed(3)}`)
