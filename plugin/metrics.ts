@@ -8,14 +8,16 @@
  * health tracker, so requests pay nothing for it.
  *
  * The hot path stays cheap: prom-client hashes a label object on every
- * `inc()`, so the per-request counters are plain numbers in maps keyed by
- * label value (no string built, no object allocated once a series exists),
- * handed to prom-client when it is scraped; the histograms reuse one label
- * object per series.
+ * `inc()` and `observe()`, so the per-request counters are plain numbers in
+ * maps keyed by label value (no string built, no object allocated once a
+ * series exists), handed to prom-client when it is scraped, and the
+ * histograms are berry's own (tallied-histogram.ts), shown by the same
+ * registry.
  */
-import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client'
+import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client'
 import { InvalidOptions } from './errors.js'
 import type { Gateway } from './gateway.js'
+import { TalliedHistogram, type HistogramSeries } from './tallied-histogram.js'
 import type { UsageRecord } from './usage/usage-ledger.js'
 
 /** LLM answers take from milliseconds (errors, cached) to minutes (long streams). */
@@ -58,6 +60,12 @@ type Labels<N extends string> = Record<N, string>
 interface Tally<N extends string> {
   readonly labels: Labels<N>
   value: number
+}
+
+/** Both histograms' series for one model and backend. */
+interface TimingSeries {
+  readonly duration: HistogramSeries<'model' | 'backend'>
+  readonly ttfb: HistogramSeries<'model' | 'backend'>
 }
 
 /** The next level of a nested map, made on first use only. */
@@ -103,19 +111,19 @@ export function createMetrics (gateway: Gateway, registry: Registry = defaultReg
     registers,
     collect () { requestTallies.flush(this) }
   })
-  const duration = new Histogram({
+  const duration = new TalliedHistogram({
     name: 'berry_request_duration_seconds',
     help: 'Time from the request to the last byte of the answer',
     labelNames: ['model', 'backend'] as const,
     buckets: DURATION_BUCKETS,
-    registers
+    registry
   })
-  const ttfb = new Histogram({
+  const ttfb = new TalliedHistogram({
     name: 'berry_upstream_ttfb_seconds',
     help: "Time from sending the answering attempt upstream to the upstream's response headers",
     labelNames: ['model', 'backend'] as const,
     buckets: TTFB_BUCKETS,
-    registers
+    registry
   })
   const failovers = new Counter({
     name: 'berry_failovers_total',
@@ -168,8 +176,8 @@ export function createMetrics (gateway: Gateway, registry: Registry = defaultReg
 
   // model -> backend -> status -> [not pinned, pinned]
   const requestSeries = new Map<string, Map<string, Map<number, Array<Tally<'model' | 'backend' | 'status' | 'pinned'> | undefined>>>>()
-  // model -> backend -> the label object both histograms observe with
-  const histogramLabels = new Map<string, Map<string, Labels<'model' | 'backend'>>>()
+  // model -> backend -> the series of both histograms
+  const histogramSeries = new Map<string, Map<string, TimingSeries>>()
   // user -> model -> backend -> [prompt, completion]
   const tokenSeries = new Map<string, Map<string, Map<string, Array<Tally<'user' | 'model' | 'backend' | 'type'>>>>>()
 
@@ -194,14 +202,15 @@ export function createMetrics (gateway: Gateway, registry: Registry = defaultReg
     return pair
   }
 
-  function seriesLabels (model: string, backend: string): Labels<'model' | 'backend'> {
-    const byBackend = level(histogramLabels, model)
-    let labels = byBackend.get(backend)
-    if (labels === undefined) {
-      labels = { model, backend }
-      byBackend.set(backend, labels)
+  function timingSeries (model: string, backend: string): TimingSeries {
+    const byBackend = level(histogramSeries, model)
+    let series = byBackend.get(backend)
+    if (series === undefined) {
+      const labels = { model, backend }
+      series = { duration: duration.series(labels), ttfb: ttfb.series(labels) }
+      byBackend.set(backend, series)
     }
-    return labels
+    return series
   }
 
   return {
@@ -209,9 +218,9 @@ export function createMetrics (gateway: Gateway, registry: Registry = defaultReg
     requestCompleted (record, ttfbMs) {
       const { model, backend } = record
       requestTally(model, backend, record.status, record.pinned).value++
-      const labels = seriesLabels(model, backend)
-      duration.observe(labels, record.latencyMs / 1000)
-      if (ttfbMs !== undefined) ttfb.observe(labels, ttfbMs / 1000)
+      const series = timingSeries(model, backend)
+      series.duration.observe(record.latencyMs / 1000)
+      if (ttfbMs !== undefined) series.ttfb.observe(ttfbMs / 1000)
       if (record.promptTokens > 0 || record.completionTokens > 0) {
         const [prompt, completion] = tokenTally(record.user, model, backend)
         prompt!.value += record.promptTokens
