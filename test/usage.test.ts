@@ -59,6 +59,23 @@ t.test('scanner: an oversized object is given up, and a later one still found', 
   t.same(scanner.usage, { promptTokens: 3, completionTokens: 4, totalTokens: 7 })
 })
 
+t.test('scanner: an object of MAX_OBJECT_BYTES is read, one byte more is not, whole or in pieces', async (t) => {
+  const object = (size: number): string => {
+    const head = '{"prompt_tokens": 5, "completion_tokens": 6, "pad": "'
+    return head + 'x'.repeat(size - head.length - 2) + '"}'
+  }
+  const pieces = (text: string, size: number): Buffer[] => {
+    const bytes = Buffer.from(text)
+    const out: Buffer[] = []
+    for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size))
+    return out
+  }
+  for (const size of [1, 7, 100, 511, 513, 4096, 100_000]) {
+    t.same(scanUsage(pieces(`{"usage": ${object(MAX_OBJECT_BYTES)}}`, size)), { promptTokens: 5, completionTokens: 6, totalTokens: 11 }, `exactly the limit, pieces of ${size}`)
+    t.equal(scanUsage(pieces(`{"usage": ${object(MAX_OBJECT_BYTES + 1)}}`, size)), undefined, `one byte over, pieces of ${size}`)
+  }
+})
+
 t.test('toUsage: OpenAI names, input/output names, embeddings', async (t) => {
   t.same(toUsage({ prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 }), { promptTokens: 2, completionTokens: 3, totalTokens: 5 })
   t.same(toUsage({ input_tokens: 2, output_tokens: 3 }), { promptTokens: 2, completionTokens: 3, totalTokens: 5 })
