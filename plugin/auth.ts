@@ -4,13 +4,17 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
-import type { Socket } from 'node:net'
 import type { BerryConfig, User } from './config/types.js'
-import { Unauthenticated } from './errors.js'
-import { kUser } from './symbols.js'
-import type { BerryUser } from './user.js'
+import { AdminOnly, Unauthenticated } from './errors.js'
+import { kAuthCache, kUser } from './symbols.js'
+import { hasTag, type BerryUser } from './user.js'
 
-const kAuthCache = Symbol('berry.authCache')
+declare module 'node:net' {
+  interface Socket {
+    /** The last successful Bearer lookup on this keep-alive connection. */
+    [kAuthCache]?: CachedAuth
+  }
+}
 
 interface CachedAuth {
   readonly header: string
@@ -90,7 +94,7 @@ export function authenticationHook (tokens: () => TokenTable, hook: Authenticate
     try {
       user = authenticateBearer(request, tokens())
     } catch (err) {
-      done(err as Error)
+      done(err instanceof Error ? err : new Error(String(err)))
       return
     }
     request[kUser] = user
@@ -107,7 +111,7 @@ export function authenticateBearer (request: FastifyRequest, tokens: TokenTable)
   // per request in the profile). Comparing with the socket's own previous
   // header reveals nothing: that value came from this same client. A reload
   // makes a new token table, which invalidates the entry.
-  const socket = request.raw.socket as (Socket & { [kAuthCache]?: CachedAuth }) | undefined
+  const socket = request.raw.socket
   const cached = socket?.[kAuthCache]
   if (cached !== undefined && cached.tokens === tokens && cached.header === header) return cached.user
   const token = bearerToken(header)
@@ -120,4 +124,18 @@ export function authenticateBearer (request: FastifyRequest, tokens: TokenTable)
   const result = toBerryUser(user)
   if (socket !== undefined && header !== undefined) socket[kAuthCache] = { header, tokens, user: result }
   return result
+}
+
+/** The caller of a route behind the auth hook (which sets it, or answers 401 first). */
+export function callerOf (request: FastifyRequest): BerryUser {
+  const user = request[kUser]
+  if (user === null) throw Unauthenticated('Invalid or missing credentials')
+  return user
+}
+
+/** The caller, when tagged `admin`; else the 403 the client should see. */
+export function requireAdmin (request: FastifyRequest): BerryUser {
+  const user = callerOf(request)
+  if (!hasTag(user, 'admin')) throw AdminOnly()
+  return user
 }

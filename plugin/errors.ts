@@ -74,17 +74,39 @@ export const ModelNotFound = define('BERRY_ERR_MODEL_NOT_FOUND', 404, 'not_found
 export const PinnedBackendUnavailable = define('BERRY_ERR_BACKEND_UNAVAILABLE', 500, 'api_error',
   (backend: string, model: string, reason: string) => `Specified backend '${backend}' is not available for model '${model}': ${reason}`)
 
-// Upstream trouble.
+// Upstream trouble. These keep the error behind them (undici's, reply-from's)
+// as `cause`, for logs and debuggers; the message never quotes it.
+interface Caused { readonly cause?: unknown }
+
 export const NoBackendAvailable = define('BERRY_ERR_NO_BACKEND', 503, 'service_unavailable',
   (model: string, detail: string) => `No backend available for model '${model}': ${detail}`)
-export const UpstreamUnreachable = define('BERRY_ERR_UPSTREAM_UNREACHABLE', 502, 'upstream_error',
-  (provider: string, reason: string) => `Backend '${provider}' could not be reached: ${reason}`)
+
+export function UpstreamUnreachable (provider: string, reason: string, options: Caused = {}): BerryError {
+  return new BerryError('BERRY_ERR_UPSTREAM_UNREACHABLE', 502, 'upstream_error', `Backend '${provider}' could not be reached: ${reason}`, options)
+}
+
 export const UpstreamCredentialsRejected = define('BERRY_ERR_UPSTREAM_AUTH', 502, 'upstream_error',
   (provider: string, status: number) => `Backend '${provider}' rejected the gateway's credentials (HTTP ${status})`)
-export const UpstreamTimeout = define('BERRY_ERR_UPSTREAM_TIMEOUT', 504, 'timeout_error',
-  (provider: string, seconds: number) => `Backend '${provider}' did not answer within ${seconds}s`)
-export const AllAttemptsFailed = define('BERRY_ERR_ALL_ATTEMPTS_FAILED', 502, 'upstream_error',
-  (model: string, attempts: readonly string[]) => `All ${attempts.length} backends tried for model '${model}' failed: ${attempts.join('; ')}`)
+
+export function UpstreamTimeout (provider: string, seconds: number, options: Caused = {}): BerryError {
+  return new BerryError('BERRY_ERR_UPSTREAM_TIMEOUT', 504, 'timeout_error', `Backend '${provider}' did not answer within ${seconds}s`, options)
+}
+
+export function AllAttemptsFailed (model: string, attempts: readonly string[], options: Caused = {}): BerryError {
+  return new BerryError('BERRY_ERR_ALL_ATTEMPTS_FAILED', 502, 'upstream_error', `All ${attempts.length} backends tried for model '${model}' failed: ${attempts.join('; ')}`, options)
+}
+
+/**
+ * Every backend tried answered 429. The client gets what OpenAI itself
+ * would send (429, `rate_limit_exceeded`), with the soonest Retry-After of
+ * the attempts, so SDKs back off and retry instead of reporting an outage.
+ */
+export function UpstreamRateLimited (model: string, providers: readonly string[], retryAfterSeconds: number | undefined): BerryError {
+  const when = retryAfterSeconds === undefined ? '' : ` Retry in ${retryAfterSeconds}s.`
+  return new BerryError('rate_limit_exceeded', 429, 'rate_limit_error',
+    `Rate limit reached for model '${model}' on every backend tried (${providers.join(', ')}).${when}`,
+    retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } })
+}
 
 export interface OpenAIErrorBody {
   error: { message: string, type: string, code: string | null, param?: string | null }

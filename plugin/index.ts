@@ -4,28 +4,31 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { registerAccounting, type RequestTally } from './accounting/request-accounting.js'
+import { UsageLedger, type UsageTotals } from './accounting/usage-ledger.js'
 import { authenticateRequest, authenticationHook } from './auth.js'
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig } from './config/types.js'
 import { berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
 import { InvalidOptions } from './errors.js'
-import { Gateway, type ConfigChange } from './gateway.js'
+import { startProber } from './health/prober.js'
+import { HealthTracker } from './health/tracker.js'
 import { redactBerryLogs } from './log-redact.js'
-import { createMetrics, NO_METRICS } from './metrics.js'
+import { createMetrics, NO_METRICS, type BerryMetrics } from './metrics.js'
 import { resolveOptions, type BerryOptions } from './options.js'
-import { clientLeft, registerHandoff } from './proxy/handoff.js'
+import { watchClientDisconnects } from './proxy/client-disconnect.js'
+import { combineEvents } from './proxy/handoff-events.js'
+import { registerHandoff } from './proxy/handoff.js'
 import { createPreHandler } from './proxy/prehandler.js'
 import type { RouteState } from './proxy/route-state.js'
 import { openRedis, registerRateLimit } from './rate-limit.js'
-import { registerRequestLog } from './request-log.js'
 import { registerAdminRoutes } from './routes/admin.js'
 import { healthSummary, registerHealthRoute } from './routes/health.js'
-import { startProber } from './health/prober.js'
 import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
-import { kAccounting, kRoute, kUser } from './symbols.js'
-import { UsageLedger, type UsageTotals } from './usage/usage-ledger.js'
+import { Runtime, type ConfigChange } from './runtime.js'
+import { kRoute, kTally, kUser } from './symbols.js'
 import type { BerryUser } from './user.js'
 
 export interface BerryDecorator {
@@ -46,7 +49,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     [kUser]: BerryUser | null
     [kRoute]: RouteState | null
-    [kAccounting]: number
+    [kTally]: RequestTally | null
   }
 }
 
@@ -58,47 +61,52 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   }
   for (const warning of config.warnings) app.log.warn(warning)
 
-  const gateway = new Gateway(config, { random: options.random, now: options.now, ...(options.env === undefined ? {} : { env: options.env }) })
+  const health = new HealthTracker()
+  // The metrics read the snapshot in force at scrape time, never before the runtime exists.
+  const metrics = options.metrics === false
+    ? undefined
+    : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot })
+  const counted: BerryMetrics = metrics ?? NO_METRICS
+  const runtime = new Runtime(config, { health, series: counted, random: options.random, now: options.now, env: options.env })
   const startedAt = Math.floor(options.now() / 1000)
   const ledger = new UsageLedger()
-  const metrics = options.metrics === false ? undefined : createMetrics(gateway, options.metrics.registry)
   const redisSource = options.redis ?? config.settings.redisUrl
   const redis = typeof redisSource === 'string' ? await openRedis(redisSource, app.log) : redisSource
   app.decorate('berry', {
-    get config () { return gateway.current.config },
-    reload: (source: ConfigSource) => gateway.reload(source),
-    health: () => healthSummary(gateway),
+    get config () { return runtime.snapshot.config },
+    reload: (source: ConfigSource) => runtime.reload(source),
+    health: () => healthSummary(runtime),
     usage: () => ledger.totals()
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
   const stopProbes = config.settings.healthCheckIntervalMs > 0
-    ? startProber(config.settings.healthCheckIntervalMs, { current: () => gateway.current.config, health: gateway.health, dispatcher: gateway.upstream.dispatcher, now: options.now })
+    ? startProber(config.settings.healthCheckIntervalMs, { current: () => runtime.snapshot.config, health, dispatcher: runtime.upstream.dispatcher, now: options.now })
     : undefined
   app.addHook('onClose', async () => {
     stopProbes?.()
     metrics?.close()
     // A client berry opened is berry's to close; one passed in is the host's.
     if (typeof redisSource === 'string') redis?.disconnect()
-    await gateway.close()
+    await runtime.close()
   })
 
-  const identify = (request: FastifyRequest) => authenticateRequest(request, gateway.current.tokens, options.authenticate)
-  const authenticate = authenticationHook(() => gateway.current.tokens, options.authenticate)
+  const identify = (request: FastifyRequest) => authenticateRequest(request, runtime.snapshot.tokens, options.authenticate)
+  const authenticate = authenticationHook(() => runtime.snapshot.tokens, options.authenticate)
 
   await app.register(async (scope) => {
     scope.setErrorHandler(berryErrorHandler)
     redactBerryLogs(scope)
-    registerHealthRoute(scope, gateway)
-    if (metrics !== undefined && options.metrics !== false) {
+    registerHealthRoute(scope, runtime)
+    if (options.metrics !== false && metrics !== undefined) {
       registerMetricsRoute(scope, { path: options.metrics.path, public: options.metrics.public, registry: metrics.registry, authenticate: identify })
     }
 
     await scope.register(async (authed) => {
       authed.addHook('onRequest', authenticate)
-      await registerRateLimit(authed, gateway, redis)
-      registerModelRoutes(authed, gateway, startedAt)
-      registerAdminRoutes(authed, gateway)
+      await registerRateLimit(authed, runtime, redis)
+      registerModelRoutes(authed, runtime, startedAt)
+      registerAdminRoutes(authed, runtime)
 
       await authed.register(async (v1) => {
         v1.setNotFoundHandler(berryNotFoundHandler)
@@ -109,8 +117,9 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        const hooks = registerRequestLog(v1, { gateway, metrics: metrics ?? NO_METRICS, ledger, onUsage: options.onUsage, onClientGone: clientLeft })
-        await registerHandoff(v1, gateway, { preHandler: createPreHandler(gateway, `${options.prefix}/v1`), hooks })
+        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, ledger, onUsage: options.onUsage })])
+        watchClientDisconnects(v1, events)
+        await registerHandoff(v1, runtime, { preHandler: createPreHandler(runtime, `${options.prefix}/v1`), events })
       }, { prefix: '/v1' })
     })
   }, { prefix: options.prefix })
@@ -122,9 +131,9 @@ export { plugin as berry }
 export { loadConfig } from './config/load.js'
 export { BerryError } from './errors.js'
 export type { BerryOptions, MetricsOptions } from './options.js'
-export type { UsageRecord, UsageTotals } from './usage/usage-ledger.js'
+export type { UsageRecord, UsageTotals } from './accounting/usage-ledger.js'
 export type { Authenticate } from './auth.js'
 export type { BerryUser } from './user.js'
 export type { ConfigSource } from './config/source.js'
 export type { BerryConfig, Provider, Model, Backend, User, Settings } from './config/types.js'
-export type { ConfigChange } from './gateway.js'
+export type { ConfigChange } from './runtime.js'

@@ -8,26 +8,56 @@
  * health tracker, so requests pay nothing for it.
  *
  * The hot path stays cheap: prom-client hashes a label object on every
- * `inc()` and `observe()`, so the per-request counters are plain numbers in
- * maps keyed by label value (no string built, no object allocated once a
- * series exists), handed to prom-client when it is scraped, and the
- * histograms are berry's own (tallied-histogram.ts), shown by the same
- * registry.
+ * `inc()` and `observe()`, so the per-request counters are plain numbers,
+ * handed to prom-client when it is scraped, and the histograms are berry's
+ * own (tallied-histogram.ts), shown by the same registry. Each backend's
+ * series are made once per label pair and indexed by backend in the
+ * config snapshot (snapshot.ts), so a request finds them with one lookup.
  */
 import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client'
 import { InvalidOptions } from './errors.js'
-import type { Gateway } from './gateway.js'
-import { TalliedHistogram, type HistogramSeries } from './tallied-histogram.js'
-import type { UsageRecord } from './usage/usage-ledger.js'
+import type { HealthTracker } from './health/tracker.js'
+import type { Snapshot } from './snapshot.js'
+import { HistogramSeries, TalliedHistogram } from './tallied-histogram.js'
+import type { UsageRecord } from './accounting/usage-ledger.js'
 
 /** LLM answers take from milliseconds (errors, cached) to minutes (long streams). */
 export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300]
 export const TTFB_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
-export interface BerryMetrics {
-  readonly registry: Registry
-  /** One proxied request ended (any status). */
-  requestCompleted (record: UsageRecord, ttfbMs: number | undefined): void
+type RequestLabel = 'model' | 'backend' | 'status' | 'pinned'
+type TokenLabel = 'user' | 'model' | 'backend' | 'type'
+
+interface Tally<N extends string> {
+  readonly labels: Readonly<Record<N, string>>
+  value: number
+}
+
+interface TokenTallies {
+  readonly prompt: Tally<TokenLabel>
+  readonly completion: Tally<TokenLabel>
+}
+
+/** Every series of one public model and backend (provider id). */
+export interface BackendSeries {
+  readonly model: string
+  readonly backend: string
+  readonly duration: HistogramSeries<'model' | 'backend'>
+  readonly ttfb: HistogramSeries<'model' | 'backend'>
+  /** status -> [not pinned, pinned] */
+  readonly requests: Map<number, Array<Tally<RequestLabel> | undefined>>
+  /** Token tallies by user. */
+  readonly tokens: Map<string, TokenTallies>
+}
+
+/** Makes (once per label pair) the series a backend's requests are counted in. */
+export interface SeriesSource {
+  series (model: string, backend: string): BackendSeries
+}
+
+export interface BerryMetrics extends SeriesSource {
+  /** One proxied request ended (any status), counted in `series`. */
+  requestCompleted (series: BackendSeries, record: UsageRecord, ttfbMs: number | undefined): void
   failover (model: string, from: string, to: string): void
   requestStarted (): void
   requestEnded (): void
@@ -35,8 +65,26 @@ export interface BerryMetrics {
   close (): void
 }
 
+export interface MetricsSource {
+  readonly registry: Registry | undefined
+  readonly health: HealthTracker
+  /** The snapshot in force, read at scrape time for the health gauges. */
+  readonly snapshot: () => Snapshot
+}
+
+/** A series that belongs to no registry: what every backend gets when metrics are off. */
+const DETACHED: BackendSeries = {
+  model: '',
+  backend: '',
+  duration: new HistogramSeries({ model: '', backend: '' }, []),
+  ttfb: new HistogramSeries({ model: '', backend: '' }, []),
+  requests: new Map(),
+  tokens: new Map()
+}
+
 /** When metrics are off: the same calls, doing nothing. */
-export const NO_METRICS: Omit<BerryMetrics, 'registry'> = {
+export const NO_METRICS: BerryMetrics = {
+  series () { return DETACHED },
   requestCompleted () {},
   failover () {},
   requestStarted () {},
@@ -55,34 +103,11 @@ export const METRIC_NAMES = [
   'berry_tokens_total'
 ] as const
 
-type Labels<N extends string> = Record<N, string>
-
-interface Tally<N extends string> {
-  readonly labels: Labels<N>
-  value: number
-}
-
-/** Both histograms' series for one model and backend. */
-interface TimingSeries {
-  readonly duration: HistogramSeries<'model' | 'backend'>
-  readonly ttfb: HistogramSeries<'model' | 'backend'>
-}
-
-/** The next level of a nested map, made on first use only. */
-function level<K, K2, V> (map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
-  let next = map.get(key)
-  if (next === undefined) {
-    next = new Map()
-    map.set(key, next)
-  }
-  return next
-}
-
 /** Counts kept as numbers and given to prom-client at scrape time. */
 class Tallies<N extends string> {
   readonly all: Array<Tally<N>> = []
 
-  add (labels: Labels<N>): Tally<N> {
+  add (labels: Record<N, string>): Tally<N> {
     const tally = { labels, value: 0 }
     this.all.push(tally)
     return tally
@@ -95,15 +120,17 @@ class Tallies<N extends string> {
   }
 }
 
-export function createMetrics (gateway: Gateway, registry: Registry = defaultRegistry): BerryMetrics {
+export function createMetrics (source: MetricsSource): BerryMetrics & { readonly registry: Registry } {
+  const registry = source.registry ?? defaultRegistry
+  const { health } = source
   for (const name of METRIC_NAMES) {
     if (registry.getSingleMetric(name) !== undefined) {
       throw InvalidOptions(`the metric '${name}' is already registered in the Prometheus registry (another berry instance?): pass 'metrics.registry'`)
     }
   }
   const registers = [registry]
-  const requestTallies = new Tallies<'model' | 'backend' | 'status' | 'pinned'>()
-  const tokenTallies = new Tallies<'user' | 'model' | 'backend' | 'type'>()
+  const requestTallies = new Tallies<RequestLabel>()
+  const tokenTallies = new Tallies<TokenLabel>()
   const requests = new Counter({
     name: 'berry_requests_total',
     help: 'Proxied requests by public model, backend (provider id), HTTP status and whether the backend was pinned',
@@ -150,9 +177,9 @@ export function createMetrics (gateway: Gateway, registry: Registry = defaultReg
     registers,
     collect () {
       this.reset()
-      for (const model of gateway.current.config.models.values()) {
+      for (const model of source.snapshot().config.models.values()) {
         for (const backend of model.backends) {
-          const up = model.enabled && backend.enabled && backend.provider.enabled && gateway.health.isHealthy(backend.key)
+          const up = model.enabled && backend.enabled && backend.provider.enabled && health.isHealthy(backend.key)
           this.set({ model: model.name, backend: backend.provider.id }, up ? 1 : 0)
         }
       }
@@ -165,66 +192,64 @@ export function createMetrics (gateway: Gateway, registry: Registry = defaultReg
     registers,
     collect () {
       this.reset()
-      for (const model of gateway.current.config.models.values()) {
+      for (const model of source.snapshot().config.models.values()) {
         for (const backend of model.backends) {
-          const latency = gateway.health.snapshot(backend.key).lastLatencyMs
+          const latency = health.snapshot(backend.key).lastLatencyMs
           if (latency !== undefined) this.set({ model: model.name, backend: backend.provider.id }, latency / 1000)
         }
       }
     }
   })
 
-  // model -> backend -> status -> [not pinned, pinned]
-  const requestSeries = new Map<string, Map<string, Map<number, Array<Tally<'model' | 'backend' | 'status' | 'pinned'> | undefined>>>>()
-  // model -> backend -> the series of both histograms
-  const histogramSeries = new Map<string, Map<string, TimingSeries>>()
-  // user -> model -> backend -> [prompt, completion]
-  const tokenSeries = new Map<string, Map<string, Map<string, Array<Tally<'user' | 'model' | 'backend' | 'type'>>>>>()
+  // model -> backend -> series; a label pair keeps its series across reloads.
+  const byLabels = new Map<string, Map<string, BackendSeries>>()
 
-  function requestTally (model: string, backend: string, status: number, pinned: boolean): Tally<'model' | 'backend' | 'status' | 'pinned'> {
-    const byStatus = level(level(requestSeries, model), backend)
-    let pair = byStatus.get(status)
-    if (pair === undefined) {
-      pair = [undefined, undefined]
-      byStatus.set(status, pair)
+  function series (model: string, backend: string): BackendSeries {
+    let byBackend = byLabels.get(model)
+    if (byBackend === undefined) {
+      byBackend = new Map()
+      byLabels.set(model, byBackend)
     }
-    const index = pinned ? 1 : 0
-    return pair[index] ?? (pair[index] = requestTallies.add({ model, backend, status: String(status), pinned: pinned ? 'true' : 'false' }))
+    let found = byBackend.get(backend)
+    if (found === undefined) {
+      const labels = { model, backend }
+      found = { model, backend, duration: duration.series(labels), ttfb: ttfb.series(labels), requests: new Map(), tokens: new Map() }
+      byBackend.set(backend, found)
+    }
+    return found
   }
 
-  function tokenTally (user: string, model: string, backend: string): Array<Tally<'user' | 'model' | 'backend' | 'type'>> {
-    const byBackend = level(level(tokenSeries, user), model)
-    let pair = byBackend.get(backend)
+  function requestTally (series: BackendSeries, status: number, pinned: boolean): Tally<RequestLabel> {
+    let pair = series.requests.get(status)
     if (pair === undefined) {
-      pair = ['prompt', 'completion'].map((type) => tokenTallies.add({ user, model, backend, type }))
-      byBackend.set(backend, pair)
+      pair = [undefined, undefined]
+      series.requests.set(status, pair)
+    }
+    const index = pinned ? 1 : 0
+    return pair[index] ?? (pair[index] = requestTallies.add({ model: series.model, backend: series.backend, status: String(status), pinned: pinned ? 'true' : 'false' }))
+  }
+
+  function tokenTally (series: BackendSeries, user: string): TokenTallies {
+    let pair = series.tokens.get(user)
+    if (pair === undefined) {
+      const { model, backend } = series
+      pair = { prompt: tokenTallies.add({ user, model, backend, type: 'prompt' }), completion: tokenTallies.add({ user, model, backend, type: 'completion' }) }
+      series.tokens.set(user, pair)
     }
     return pair
   }
 
-  function timingSeries (model: string, backend: string): TimingSeries {
-    const byBackend = level(histogramSeries, model)
-    let series = byBackend.get(backend)
-    if (series === undefined) {
-      const labels = { model, backend }
-      series = { duration: duration.series(labels), ttfb: ttfb.series(labels) }
-      byBackend.set(backend, series)
-    }
-    return series
-  }
-
   return {
     registry,
-    requestCompleted (record, ttfbMs) {
-      const { model, backend } = record
-      requestTally(model, backend, record.status, record.pinned).value++
-      const series = timingSeries(model, backend)
+    series,
+    requestCompleted (series, record, ttfbMs) {
+      requestTally(series, record.status, record.pinned).value++
       series.duration.observe(record.latencyMs / 1000)
       if (ttfbMs !== undefined) series.ttfb.observe(ttfbMs / 1000)
       if (record.promptTokens > 0 || record.completionTokens > 0) {
-        const [prompt, completion] = tokenTally(record.user, model, backend)
-        prompt!.value += record.promptTokens
-        completion!.value += record.completionTokens
+        const pair = tokenTally(series, record.user)
+        pair.prompt.value += record.promptTokens
+        pair.completion.value += record.completionTokens
       }
     },
     failover (model, from, to) {

@@ -8,7 +8,7 @@ import type { Authenticate } from './auth.js'
 import type { ConfigSource } from './config/source.js'
 import { InvalidOptions } from './errors.js'
 import type { Random } from './select/weighted.js'
-import type { UsageRecord } from './usage/usage-ledger.js'
+import type { UsageRecord } from './accounting/usage-ledger.js'
 
 export const DEFAULT_METRICS_PATH = '/metrics'
 

@@ -15,9 +15,10 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Redis } from 'ioredis'
-import type { BerryConfig, RateLimit } from './config/types.js'
+import type { RateLimit } from './config/types.js'
 import { RateLimited } from './errors.js'
-import type { Gateway } from './gateway.js'
+import { errorMessage } from './json.js'
+import type { Runtime } from './runtime.js'
 import { kUser } from './symbols.js'
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>
@@ -36,23 +37,6 @@ export const WINDOWS: readonly Window[] = [
 ]
 
 const REDIS_WARNING_INTERVAL_MS = 60_000
-
-const byConfig = new WeakMap<BerryConfig, ReadonlyMap<string, RateLimit>>()
-
-/** Users with at least one limit, by id; built once per config. */
-function limitsOf (config: BerryConfig): ReadonlyMap<string, RateLimit> {
-  let limits = byConfig.get(config)
-  if (limits === undefined) {
-    const map = new Map<string, RateLimit>()
-    for (const user of config.users) {
-      const limit = user.rateLimit
-      if (limit !== undefined && (limit.perMinute !== undefined || limit.perHour !== undefined || limit.perDay !== undefined)) map.set(user.id, limit)
-    }
-    limits = map
-    byConfig.set(config, limits)
-  }
-  return limits
-}
 
 /** An ioredis client for a URL, logging connection trouble once per outage. */
 export async function openRedis (url: string, log: FastifyBaseLogger): Promise<Redis> {
@@ -78,15 +62,15 @@ function headers (result: Checked, remaining: number): Record<string, string> {
   }
 }
 
-export async function registerRateLimit (scope: FastifyInstance, gateway: Gateway, redis: Redis | undefined): Promise<void> {
+export async function registerRateLimit (scope: FastifyInstance, runtime: Runtime, redis: Redis | undefined): Promise<void> {
   const limitOf = (request: FastifyRequest, field: keyof RateLimit): number => {
     const user = request[kUser]
-    return (user === null ? undefined : limitsOf(gateway.current.config).get(user.id)?.[field]) ?? Number.MAX_SAFE_INTEGER
+    return (user === null ? undefined : runtime.snapshot.rateLimits.get(user.id)?.[field]) ?? Number.MAX_SAFE_INTEGER
   }
   // A host that registered @fastify/rate-limit itself owns the decorator;
   // berry's limiters are then children of the host's store.
   const hostOwned = scope.hasDecorator('createRateLimit')
-  const limiters: Limiter[] = []
+  const limiters: Array<{ readonly window: Window, readonly check: Limiter }> = []
   for (const window of WINDOWS) {
     const options = {
       timeWindow: window.ms,
@@ -95,28 +79,28 @@ export async function registerRateLimit (scope: FastifyInstance, gateway: Gatewa
     }
     await scope.register(async (own) => {
       if (hostOwned) {
-        limiters.push(own.createRateLimit(options))
+        limiters.push({ window, check: own.createRateLimit(options) })
         return
       }
       await own.register(rateLimit, { ...options, global: false, nameSpace: 'berry-rate-limit:', ...(redis === undefined ? {} : { redis }) })
-      limiters.push(own.createRateLimit())
+      limiters.push({ window, check: own.createRateLimit() })
     })
   }
 
   let lastWarning = -Infinity
   async function enforce (request: FastifyRequest, reply: FastifyReply, limits: RateLimit): Promise<void> {
     let tightest: Checked | undefined
-    for (let i = 0; i < WINDOWS.length; i++) {
-      const window = WINDOWS[i] as Window
+    for (const { window, check } of limiters) {
       const limit = limits[window.field]
       if (limit === undefined) continue
       let result: Awaited<ReturnType<Limiter>>
       try {
-        result = await (limiters[i] as Limiter)(request)
+        result = await check(request)
       } catch (err) {
-        if (Date.now() - lastWarning >= REDIS_WARNING_INTERVAL_MS) {
-          lastWarning = Date.now()
-          request.log.warn({ reason: (err as Error).message }, 'berry: rate-limit store failed; letting requests through')
+        const now = runtime.now()
+        if (now - lastWarning >= REDIS_WARNING_INTERVAL_MS) {
+          lastWarning = now
+          request.log.warn({ reason: errorMessage(err) }, 'berry: rate-limit store failed; letting requests through')
         }
         return
       }
@@ -134,7 +118,7 @@ export async function registerRateLimit (scope: FastifyInstance, gateway: Gatewa
   // no promise; only limited users go through the (possibly Redis) stores.
   scope.addHook('onRequest', function enforceRateLimit (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
     const user = request[kUser]
-    const limits = user === null ? undefined : limitsOf(gateway.current.config).get(user.id)
+    const limits = user === null ? undefined : runtime.snapshot.rateLimits.get(user.id)
     if (limits === undefined) {
       done()
       return

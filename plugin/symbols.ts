@@ -1,11 +1,15 @@
-/** Every Symbol berry hangs on Fastify objects, in one place. */
+/** Every Symbol berry uses as a property key, in one place. */
 
-/** The authenticated caller (`BerryUser`), set by the auth hook. */
+/** The authenticated caller (`BerryUser`), set by the auth hook on the request. */
 export const kUser = Symbol('berry.user')
 /** The proxied request's routing state (`RouteState`), set by the preHandler. */
 export const kRoute = Symbol('berry.route')
+/** The request's accounting (`RequestTally`, accounting/request-accounting.ts). */
+export const kTally = Symbol('berry.tally')
 /**
- * Per-request accounting mark (request-log.ts): 0 before the proxied route
- * took the request, performance.now() while it is in flight, -1 once logged.
+ * An attempt's control (`AttemptControl`), carried from the handoff to the
+ * dispatcher inside the upstream request's headers object (dispatcher.ts).
  */
-export const kAccounting = Symbol('berry.accounting')
+export const kAttempt = Symbol('berry.attempt')
+/** The last successful Bearer lookup of a keep-alive socket (auth.ts). */
+export const kAuthCache = Symbol('berry.authCache')

@@ -4,8 +4,8 @@
  * `stream_options.include_usage`, pinned requests included.
  */
 import t, { type Test } from 'tap'
-import { MAX_OBJECT_BYTES, scanUsage, toUsage, UsageScanner } from '../plugin/usage/usage-parser.js'
-import { UsageLedger, type UsageRecord } from '../plugin/usage/usage-ledger.js'
+import { MAX_OBJECT_BYTES, scanUsage, toUsage, UsageScanner } from '../plugin/accounting/usage-scanner.js'
+import { UsageLedger, type UsageRecord } from '../plugin/accounting/usage-ledger.js'
 import { ADMIN_TOKEN, specConfig, startBerry, TOKEN } from './helpers/berry.js'
 import { completion, json, sse, startUpstream } from './helpers/fake-upstream.js'
 

@@ -233,8 +233,7 @@ function resolve (raw: RawConfig, problems: string[], warnings: string[]): Berry
       key,
       enabled: rawModel.enabled ?? true,
       strategy: resolveStrategy(key, rawModel, problems, warnings),
-      backends: Object.freeze(backends),
-      active: Object.freeze(backends.filter((b) => b.enabled && b.provider.enabled && b.weight > 0))
+      backends: Object.freeze(backends)
     })
     const clash = models.get(model.name)
     if (clash !== undefined) {

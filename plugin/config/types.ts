@@ -53,8 +53,6 @@ export interface Model {
   readonly enabled: boolean
   readonly strategy: Strategy
   readonly backends: readonly Backend[]
-  /** The backends load balancing may use: enabled, of an enabled provider, weight > 0. */
-  readonly active: readonly Backend[]
 }
 
 export interface RateLimit {

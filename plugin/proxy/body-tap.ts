@@ -9,15 +9,10 @@
  * and no `[DONE]`, so a cut stream never looks complete. Other bodies break
  * (the client sees a broken connection, not a short JSON document).
  */
+import { errorCode } from '../json.js'
 import type { BodyTap } from './dispatcher.js'
+import type { BodyWatcher } from './handoff-events.js'
 import { classifyError } from './outcome.js'
-
-export interface BodyObserver {
-  /** Each chunk as it passes; must not keep or alter it. */
-  onChunk?: (chunk: Buffer) => void
-  /** Once, when the body ends: cleanly, or with why the upstream broke off. */
-  onEnd?: (result: { error: string | undefined }) => void
-}
 
 export function isEventStream (contentType: unknown): boolean {
   return typeof contentType === 'string' && contentType.toLowerCase().startsWith('text/event-stream')
@@ -37,21 +32,21 @@ export function streamErrorEvent (provider: string, reason: string): string {
 /** Why a body broke off, in the words the client and the log get. */
 function breakReason (error: Error): string {
   const { reason, timeout } = classifyError(error)
-  return timeout || (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? 'the upstream went silent' : reason
+  return timeout || errorCode(error) === 'UND_ERR_BODY_TIMEOUT' ? 'the upstream went silent' : reason
 }
 
-export function tapBody (options: { sse: boolean, provider: string, observer: BodyObserver | undefined }): BodyTap {
-  const { sse, provider, observer } = options
+export function tapBody (options: { sse: boolean, provider: string, watcher: BodyWatcher | undefined }): BodyTap {
+  const { sse, provider, watcher } = options
   let ended = false
   return {
     onChunk (chunk) {
-      observer?.onChunk?.(chunk)
+      watcher?.onChunk(chunk)
     },
     onEnd (error) {
       if (ended) return undefined
       ended = true
       const detail = error === undefined ? undefined : breakReason(error)
-      observer?.onEnd?.({ error: detail })
+      watcher?.onEnd({ error: detail })
       return sse && detail !== undefined ? Buffer.from(streamErrorEvent(provider, detail)) : undefined
     }
   }

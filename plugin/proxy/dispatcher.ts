@@ -23,8 +23,7 @@ import type { Duplex } from 'node:stream'
 import { rootCertificates } from 'node:tls'
 import { Agent, Pool, type Dispatcher } from 'undici'
 import type { BerryConfig } from '../config/types.js'
-
-export const kAttempt = Symbol('berry.attempt')
+import { kAttempt } from '../symbols.js'
 
 /** Sees the body of the answer berry relays (not of failed attempts). */
 export interface BodyTap {
@@ -38,19 +37,49 @@ export interface BodyTap {
   onEnd (error: Error | undefined): Buffer | undefined
 }
 
-export interface AttemptControl {
+/** What one attempt needs from the dispatcher; travels in its headers object under `kAttempt`. */
+export class AttemptControl {
   /** Longest wait for the response headers, connection included. */
   readonly headersTimeoutMs: number
   /** Longest silence between two body chunks (the stream idle timeout). */
   readonly bodyTimeoutMs: number
   /** Set once the request is under way: aborts it (client went away). */
-  abort: ((reason: Error) => void) | undefined
+  abort: ((reason: Error) => void) | undefined = undefined
   /** Set by the handoff when this attempt's answer goes to the client. */
-  tap: BodyTap | undefined
+  tap: BodyTap | undefined = undefined
+
+  constructor (headersTimeoutMs: number, bodyTimeoutMs: number) {
+    this.headersTimeoutMs = headersTimeoutMs
+    this.bodyTimeoutMs = bodyTimeoutMs
+  }
 }
 
 type Handler = Dispatcher.DispatchHandler
 type Abort = (reason?: Error) => void
+
+/**
+ * The callback shape undici's own `request()` handler has (undici calls it
+ * the legacy shape: onConnect/onHeaders/onData/onComplete/onError).
+ */
+interface CallbackHandler extends Handler {
+  onConnect (abort: Abort, context?: unknown): void
+  onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean
+  onData (chunk: Buffer): boolean
+  onComplete (trailers: string[] | null): void
+  onError (error: Error): void
+}
+
+function isCallbackHandler (handler: Handler): handler is CallbackHandler {
+  return typeof handler.onConnect === 'function' && typeof handler.onHeaders === 'function' &&
+    typeof handler.onData === 'function' && typeof handler.onComplete === 'function' && typeof handler.onError === 'function'
+}
+
+/** The control an attempt's headers carry, if they carry one. */
+export function attemptControlOf (headers: Dispatcher.DispatchOptions['headers']): AttemptControl | undefined {
+  if (headers === null || typeof headers !== 'object') return undefined
+  const control: unknown = Reflect.get(headers, kAttempt)
+  return control instanceof AttemptControl ? control : undefined
+}
 
 /**
  * Delegates to the request's own handler, keeping the abort for berry and
@@ -58,13 +87,13 @@ type Abort = (reason?: Error) => void
  * reply-from's `onResponse`, where the tap is set) from inside `onHeaders`,
  * before the first `onData`: the tap sees every chunk.
  */
-class AttemptHandler implements Handler {
-  readonly #handler: Handler
+class AttemptHandler implements CallbackHandler {
+  readonly #handler: CallbackHandler
   readonly #control: AttemptControl
   /** berry's side (the client leaving) aborted the request. */
   #aborted = false
 
-  constructor (handler: Handler, control: AttemptControl) {
+  constructor (handler: CallbackHandler, control: AttemptControl) {
     this.#handler = handler
     this.#control = control
   }
@@ -75,7 +104,7 @@ class AttemptHandler implements Handler {
       abort(reason)
     }
     this.#control.abort = abortFromBerry
-    ;(this.#handler.onConnect as (abort: Abort, context?: unknown) => void)(abortFromBerry, context)
+    this.#handler.onConnect(abortFromBerry, context)
   }
 
   onResponseStarted (): void {
@@ -83,18 +112,18 @@ class AttemptHandler implements Handler {
   }
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
-    return (this.#handler.onHeaders as NonNullable<Handler['onHeaders']>)(statusCode, headers, resume, statusText)
+    return this.#handler.onHeaders(statusCode, headers, resume, statusText)
   }
 
   onData (chunk: Buffer): boolean {
     this.#control.tap?.onChunk(chunk)
-    return (this.#handler.onData as NonNullable<Handler['onData']>)(chunk)
+    return this.#handler.onData(chunk)
   }
 
   onComplete (trailers: string[] | null): void {
     this.#control.abort = undefined
     this.#control.tap?.onEnd(undefined)
-    ;(this.#handler.onComplete as NonNullable<Handler['onComplete']>)(trailers)
+    this.#handler.onComplete(trailers)
   }
 
   onError (error: Error): void {
@@ -104,11 +133,11 @@ class AttemptHandler implements Handler {
     if (last !== undefined && !this.#aborted) {
       // The upstream broke off, and the tap ends the body in its own words:
       // the client sees a complete response, not a broken connection.
-      ;(this.#handler.onData as NonNullable<Handler['onData']>)(last)
-      ;(this.#handler.onComplete as NonNullable<Handler['onComplete']>)([])
+      this.#handler.onData(last)
+      this.#handler.onComplete([])
       return
     }
-    ;(this.#handler.onError as NonNullable<Handler['onError']>)(error)
+    this.#handler.onError(error)
   }
 
   onUpgrade (statusCode: number, headers: Buffer[] | string[] | null, socket: Duplex): void {
@@ -123,12 +152,11 @@ class AttemptHandler implements Handler {
 /** An Agent that applies an attempt's control to its request. */
 class AttemptAgent extends Agent {
   override dispatch (opts: Agent.DispatchOptions, handler: Handler): boolean {
-    const control = (opts.headers as Record<symbol, unknown> | undefined)?.[kAttempt] as AttemptControl | undefined
-    if (control === undefined || typeof handler.onConnect !== 'function') return super.dispatch(opts, handler)
+    const control = attemptControlOf(opts.headers)
+    if (control === undefined || !isCallbackHandler(handler)) return super.dispatch(opts, handler)
     // `opts` is reply-from's own object, made for this one request.
-    const writable = opts as { headersTimeout?: number, bodyTimeout?: number }
-    writable.headersTimeout = control.headersTimeoutMs
-    writable.bodyTimeout = control.bodyTimeoutMs
+    opts.headersTimeout = control.headersTimeoutMs
+    opts.bodyTimeout = control.bodyTimeoutMs
     return super.dispatch(opts, new AttemptHandler(handler, control))
   }
 }

@@ -8,149 +8,159 @@
  * before anything reached the client (`onError`, or a failing status in
  * `onResponse`), the failed body is drained, its headers are taken back, and
  * `reply.from()` runs again for the next backend.
+ *
+ * What happens along the way is told to subscribers (handoff-events.ts);
+ * what happens when the client leaves is in client-disconnect.ts.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
-import httpProxy from '@fastify/http-proxy'
+import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
+import type { FastifyInstance } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import { AllAttemptsFailed, NoBackendAvailable, UpstreamCredentialsRejected, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
-import type { Gateway } from '../gateway.js'
+import type { Runtime } from '../runtime.js'
 import { selectBackend } from '../select/weighted.js'
+import { activeBackends } from '../snapshot.js'
 import { kRoute } from '../symbols.js'
+import { isEventStream, tapBody } from './body-tap.js'
+import { AttemptControl } from './dispatcher.js'
+import type { HandoffEvents, ProxiedRequest } from './handoff-events.js'
 import { classifyError, isBackendFailure, parseRetryAfter } from './outcome.js'
-import { isEventStream, tapBody, type BodyObserver } from './body-tap.js'
-import type { AttemptRecord, RouteState } from './route-state.js'
-import { clientResponseHeaders, upstreamRequestHeaders } from './upstream-headers.js'
+import type { ProxyPreHandler } from './prehandler.js'
+import type { RouteState } from './route-state.js'
+import { clientResponseHeaders, upstreamRequestHeaders, type AttemptHeaders } from './upstream-headers.js'
 
 /** Paths under `/v1` that berry proxies. */
 export const PROXIED_ROUTES = ['/chat/completions', '/completions', '/embeddings'] as const
 
-export interface CompletedRequest {
-  readonly request: FastifyRequest
-  readonly state: RouteState
-  readonly status: number
-  /** Set when the body broke off mid-way. */
-  readonly error: string | undefined
-}
+// The packages' own types for what berry hands them and gets back.
+type FromOptions = NonNullable<FastifyHttpProxyOptions['replyOptions']>
+type ProxyHandler = NonNullable<FastifyHttpProxyOptions['handler']>
+type OnResponse = NonNullable<FromOptions['onResponse']>
+type ProxiedReply = Parameters<NonNullable<FromOptions['onError']>>[0]
+type UpstreamError = Parameters<NonNullable<FromOptions['onError']>>[1]
 
-export interface HandoffHooks {
-  /** Observes each successful body (usage accounting). */
-  observe?: (request: FastifyRequest, state: RouteState, sse: boolean) => BodyObserver | undefined
-  /** A failed attempt is being retried on another backend. */
-  onFailover?: (state: RouteState, from: string, to: string) => void
-}
-
+/**
+ * What reply-from's `onResponse` receives from its undici path
+ * (lib/request.js: `{ statusCode, headers, stream: res.body }`). Its typings
+ * say a ServerResponse with an IncomingMessage `stream`, which has no
+ * `headers` and no `dump()`.
+ */
 interface UpstreamResponse {
-  statusCode: number
-  headers: Record<string, string | string[] | undefined>
-  stream: Readable & { dump?: () => Promise<void> }
+  readonly statusCode: number
+  readonly headers: IncomingHttpHeaders
+  readonly stream: Readable
 }
 
-type FromOptions = NonNullable<Parameters<FastifyReply['from']>[1]>
-
-function routeState (request: FastifyRequest): RouteState {
-  return request[kRoute] as RouteState
+function routeOf (request: ProxiedRequest): RouteState {
+  const route = request[kRoute]
+  // The preHandler sets it on every proxied route before the handler runs.
+  if (route === null) throw new Error('berry: a proxied request reached the handoff without a route')
+  return route
 }
 
 /**
- * The client closed the connection before its answer was complete: no
- * failover from here on, and the upstream request is aborted. Once the
- * answer's body is flowing, Fastify destroys undici's body stream too, which
- * aborts it as well. Called from the one `close` listener a request has
- * (request-log.ts), so the handoff adds none of its own.
+ * Reads and drops a failed attempt's body without killing its keep-alive
+ * socket: undici's body has `dump()` (reply-from's types say IncomingMessage,
+ * which has none, so it is looked up rather than assumed).
  */
-export function clientLeft (request: FastifyRequest): void {
-  const state = request[kRoute]
-  if (state === null) return
-  state.clientGone = true
-  state.control.abort?.(new Error('client closed the connection'))
+function discard (stream: Readable): void {
+  const dump: unknown = Reflect.get(stream, 'dump')
+  if (typeof dump !== 'function') {
+    stream.resume()
+    return
+  }
+  const drained: unknown = Reflect.apply(dump, stream, [])
+  if (drained instanceof Promise) drained.catch(() => {})
 }
 
-/** Reads and drops a failed attempt's body without killing its keep-alive socket. */
-function discard (stream: UpstreamResponse['stream']): void {
-  if (typeof stream.dump === 'function') stream.dump().catch(() => {})
-  else stream.resume()
+export interface HandoffOptions {
+  readonly preHandler: ProxyPreHandler
+  readonly events: HandoffEvents
 }
 
-export async function registerHandoff (scope: FastifyInstance, gateway: Gateway, options: { preHandler: preHandlerHookHandler, hooks?: HandoffHooks }): Promise<void> {
-  const { hooks } = options
-  let baseOptions: FromOptions | undefined
+export async function registerHandoff (scope: FastifyInstance, runtime: Runtime, options: HandoffOptions): Promise<void> {
+  const { events } = options
+  /**
+   * The options http-proxy hands its `handler`, kept from the first request:
+   * they carry http-proxy's wrapper around berry's `rewriteHeaders` (header
+   * sanitising, Location rewriting), the same for every request of the
+   * route. berry passes its own `getUpstream` per attempt: the one in these
+   * options answers the first request's origin. test/handoff-contract.test.ts
+   * fails if an upgrade changes either.
+   */
+  let proxyOptions: FromOptions | undefined
 
-  const originOf = (request: FastifyRequest): string => routeState(request).backend.provider.origin
+  const originOf = (request: ProxiedRequest): string => routeOf(request).backend.provider.origin
   // The client's query string never goes upstream; the provider's does.
-  const queryOf = (_search: string, _url: string, request: FastifyRequest): string => routeState(request).backend.provider.query
+  const queryOf = (_search: string | undefined, _url: string, request: ProxiedRequest): string => routeOf(request).backend.provider.query
 
-  function send (request: FastifyRequest, reply: FastifyReply): void {
-    const state = routeState(request)
-    const { backend } = state
+  function send (request: ProxiedRequest, reply: ProxiedReply, base: FromOptions): void {
+    const route = routeOf(request)
+    const { backend } = route
     const provider = backend.provider
-    state.tried.add(backend.key)
-    state.attemptStartedAt = performance.now()
-    state.control = {
-      headersTimeoutMs: provider.timeoutMs,
-      bodyTimeoutMs: gateway.current.config.settings.streamIdleTimeoutMs,
-      abort: undefined,
-      tap: undefined
-    }
-    gateway.health.attemptStarted(backend.key, gateway.now())
+    route.tried.add(backend.key)
+    route.attemptStartedAt = performance.now()
+    route.control = new AttemptControl(provider.timeoutMs, route.snapshot.config.settings.streamIdleTimeoutMs)
+    runtime.health.attemptStarted(backend.key, runtime.now())
+    events.attemptStarted?.(request, route)
     // The body is berry's own copy (the preHandler took `backend` out), so
     // setting `model` in place is safe and spares a third copy per attempt.
     // The options are spelled out: spreading an object into a literal is a
     // slow path in V8, and this runs once per attempt (profiled: see
     // benchmarks/README.md).
-    state.body.model = backend.model
-    const base = baseOptions as FromOptions
-    reply.from(provider.basePath + state.path, {
+    route.body.model = backend.model
+    reply.from(provider.basePath + route.path, {
       rewriteHeaders: base.rewriteHeaders,
-      rewriteRequestHeaders: base.rewriteRequestHeaders,
+      rewriteRequestHeaders,
       onResponse: base.onResponse,
-      onError: base.onError,
-      getUpstream: originOf as FromOptions['getUpstream'],
-      queryString: queryOf as FromOptions['queryString'],
-      body: JSON.stringify(state.body),
+      onError,
+      getUpstream: originOf,
+      queryString: queryOf,
+      body: JSON.stringify(route.body),
       contentType: 'application/json'
     })
   }
 
-  function record (state: RouteState, status: number | undefined, result: string): AttemptRecord {
-    const attempt = { provider: state.backend.provider.id, model: state.backend.model, status, result }
-    state.attempts.push(attempt)
-    return attempt
+  function record (route: RouteState, status: number | undefined, result: string, retryAfterMs?: number): void {
+    route.attempts.push({ provider: route.backend.provider.id, model: route.backend.model, status, result, retryAfterMs })
   }
 
   /** Moves to the next backend if this request may fail over; true when it did. */
-  function failOver (request: FastifyRequest, reply: FastifyReply, state: RouteState, why: string): boolean {
-    if (state.pinned || state.clientGone || reply.sent) return false
-    if (state.attempts.length >= state.backend.provider.maxAttempts) return false
-    const next = selectBackend(state.model, { health: gateway.health, random: gateway.random, now: gateway.now(), exclude: state.tried })
+  function failOver (request: ProxiedRequest, reply: ProxiedReply, route: RouteState, why: string): boolean {
+    if (route.pinned || route.clientGone || reply.sent || proxyOptions === undefined) return false
+    if (route.attempts.length >= route.backend.provider.maxAttempts) return false
+    const next = selectBackend(route.model, activeBackends(route.snapshot, route.model), { health: runtime.health, random: runtime.random, now: runtime.now(), exclude: route.tried })
     if (next === undefined) return false
-    request.log.warn(`Backend '${state.backend.provider.id}' failed for model '${state.requestedModel}' (${why}); failing over to '${next.backend.provider.id}'`)
-    hooks?.onFailover?.(state, state.backend.provider.id, next.backend.provider.id)
-    for (const name of state.upstreamHeaderNames) reply.removeHeader(name)
-    state.upstreamHeaderNames = []
-    state.backend = next.backend
-    send(request, reply)
+    const from = route.backend
+    request.log.warn(`Backend '${from.provider.id}' failed for model '${route.requestedModel}' (${why}); failing over to '${next.backend.provider.id}'`)
+    events.failover?.(request, route, from, next.backend)
+    for (const name of route.upstreamHeaderNames) reply.removeHeader(name)
+    route.upstreamHeaderNames = []
+    route.backend = next.backend
+    send(request, reply, proxyOptions)
     return true
   }
 
   /** The error for a request whose every attempt failed. */
-  function finalError (state: RouteState, single: BerryError): BerryError {
-    const summary = state.attempts.map((a) => `${a.provider}: ${a.result}`)
-    if (state.lastResort) return NoBackendAvailable(state.requestedModel, `every backend is unhealthy; tried ${summary.join('; ')}`)
-    if (state.attempts.length > 1) return AllAttemptsFailed(state.requestedModel, summary)
+  function finalError (route: RouteState, single: BerryError, cause: unknown): BerryError {
+    const { attempts } = route
+    const summary = attempts.map((a) => `${a.provider}: ${a.result}`)
+    if (route.lastResort) return NoBackendAvailable(route.requestedModel, `every backend is unhealthy; tried ${summary.join('; ')}`)
+    if (attempts.length > 1) return AllAttemptsFailed(route.requestedModel, summary, { cause })
     return single
   }
 
-  function onResponse (request: FastifyRequest, reply: FastifyReply, res: UpstreamResponse): void {
-    const state = routeState(request)
-    const { backend } = state
+  function onResponse (request: ProxiedRequest, reply: ProxiedReply, res: UpstreamResponse): void {
+    const route = routeOf(request)
+    const { backend } = route
     const status = res.statusCode
-    const now = gateway.now()
+    const now = runtime.now()
     if (isBackendFailure(status)) {
-      const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now())
+      const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now)
       const result = `HTTP ${status}`
-      gateway.health.recordFailure(backend.key, { status, error: result, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }, now, backend.provider.breaker)
-      record(state, status, result)
-      if (failOver(request, reply, state, result)) {
+      runtime.health.recordFailure(backend.key, { status, error: result, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }, now, backend.provider.breaker)
+      record(route, status, result, retryAfterMs)
+      if (failOver(request, reply, route, result)) {
         discard(res.stream)
         return
       }
@@ -158,52 +168,59 @@ export async function registerHandoff (scope: FastifyInstance, gateway: Gateway,
       // read it as its own auth failing, and the upstream's body may echo
       // the key. It becomes a 502 without that body.
       const credentials = status === 401 || status === 403
-      if (state.attempts.length > 1 || state.lastResort || credentials) {
+      if (route.attempts.length > 1 || route.lastResort || credentials) {
         discard(res.stream)
-        for (const name of state.upstreamHeaderNames) reply.removeHeader(name)
+        for (const name of route.upstreamHeaderNames) reply.removeHeader(name)
         const single = credentials ? UpstreamCredentialsRejected(backend.provider.id, status) : UpstreamUnreachable(backend.provider.id, result)
-        reply.send(finalError(state, single))
+        reply.send(finalError(route, single, undefined))
         return
       }
       // Any other single failed attempt goes back as the upstream sent it:
       // its status, Retry-After and error body are the most useful answer.
     } else {
-      gateway.health.recordSuccess(backend.key, performance.now() - state.attemptStartedAt, now)
-      record(state, status, 'ok')
+      runtime.health.recordSuccess(backend.key, performance.now() - route.attemptStartedAt, now)
+      record(route, status, 'ok')
     }
     const sse = isEventStream(res.headers['content-type'])
+    const watcher = events.answerStarted?.(request, route, { status, sse, ttfbMs: performance.now() - route.attemptStartedAt })
     // The body goes to the client as undici's stream; the tap watches it
     // pass in the dispatcher, where undici hands over each chunk anyway.
-    state.control.tap = tapBody({ sse, provider: backend.provider.id, observer: hooks?.observe?.(request, state, sse) })
+    route.control.tap = tapBody({ sse, provider: backend.provider.id, watcher })
     reply.send(res.stream)
   }
 
-  function onError (reply: FastifyReply, { error }: { error: unknown }): void {
+  function onError (reply: ProxiedReply, { error }: UpstreamError): void {
     const request = reply.request
-    const state = routeState(request)
-    if (state.clientGone) return
-    const { backend } = state
+    const route = routeOf(request)
+    if (route.clientGone) return
+    const { backend } = route
     const { timeout, reason } = classifyError(error)
     const seconds = backend.provider.timeoutMs / 1000
     const result = timeout ? `timeout after ${seconds}s` : reason
     request.log.warn({ provider: backend.provider.id, reason: result }, 'upstream request failed')
-    gateway.health.recordFailure(backend.key, { error: result }, gateway.now(), backend.provider.breaker)
-    record(state, undefined, result)
-    if (failOver(request, reply, state, result)) return
-    const single = timeout ? UpstreamTimeout(backend.provider.id, seconds) : UpstreamUnreachable(backend.provider.id, reason)
-    reply.send(finalError(state, single))
+    runtime.health.recordFailure(backend.key, { error: result }, runtime.now(), backend.provider.breaker)
+    record(route, undefined, result)
+    if (failOver(request, reply, route, result)) return
+    const single = timeout ? UpstreamTimeout(backend.provider.id, seconds, { cause: error }) : UpstreamUnreachable(backend.provider.id, reason, { cause: error })
+    reply.send(finalError(route, single, error))
   }
 
-  function rewriteRequestHeaders (request: FastifyRequest, headers: Record<string, string | string[] | undefined>): Record<string, unknown> {
-    const state = routeState(request)
-    return upstreamRequestHeaders(headers, state.backend.provider, request.id, state.control)
+  function rewriteRequestHeaders (request: ProxiedRequest, headers: IncomingHttpHeaders): AttemptHeaders {
+    const route = routeOf(request)
+    return upstreamRequestHeaders(headers, route.backend.provider, request.id, route.control)
   }
 
-  function rewriteHeaders (headers: Record<string, unknown>, request: FastifyRequest): Record<string, unknown> {
-    const state = routeState(request)
-    const out = clientResponseHeaders(headers, state.backend.provider.id, state.tried.size)
-    state.upstreamHeaderNames = Object.keys(out)
+  function rewriteHeaders (headers: IncomingHttpHeaders, request: ProxiedRequest | undefined): IncomingHttpHeaders {
+    if (request === undefined) return headers
+    const route = routeOf(request)
+    const out = clientResponseHeaders(headers, route.backend.provider.id, route.tried.size)
+    route.upstreamHeaderNames = Object.keys(out)
     return out
+  }
+
+  const handler: ProxyHandler = (request, reply, _dest, handlerOptions) => {
+    proxyOptions ??= handlerOptions
+    send(request, reply, proxyOptions)
   }
 
   await scope.register(httpProxy, {
@@ -214,20 +231,11 @@ export async function registerHandoff (scope: FastifyInstance, gateway: Gateway,
     // that goes upstream is serialised per attempt in `send`.
     proxyPayloads: false,
     preHandler: options.preHandler,
-    undici: gateway.upstream.dispatcher as never,
+    undici: runtime.upstream.dispatcher,
     disableRequestLogging: true,
-    replyOptions: {
-      getUpstream: originOf,
-      rewriteRequestHeaders: rewriteRequestHeaders as never,
-      rewriteHeaders: rewriteHeaders as never,
-      onResponse: onResponse as never,
-      onError: onError as never
-    },
-    handler (request: FastifyRequest, reply: FastifyReply, _dest: string, handlerOptions: FromOptions) {
-      // http-proxy wraps rewriteHeaders (header sanitising); keep its
-      // version for every attempt of this route.
-      baseOptions ??= handlerOptions
-      send(request, reply)
-    }
-  } as never)
+    // The one cast: reply-from's typings describe `onResponse`'s argument
+    // wrongly (see UpstreamResponse); berry types it as what it receives.
+    replyOptions: { getUpstream: originOf, rewriteRequestHeaders, rewriteHeaders, onResponse: onResponse as unknown as OnResponse, onError },
+    handler
+  })
 }

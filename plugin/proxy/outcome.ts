@@ -2,6 +2,7 @@
  * How berry judges an upstream answer or error: whether it is the backend's
  * fault (health, failover), and how to say so without leaking addresses.
  */
+import { errorCode } from '../json.js'
 
 /**
  * Statuses that say the backend, not the client's request, is at fault:
@@ -54,13 +55,14 @@ const REASONS: Readonly<Record<string, string>> = {
 export function classifyError (error: unknown): ErrorOutcome {
   let current: unknown = error
   for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code
+    const code = errorCode(current)
     if (code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
       return { timeout: true, reason: 'timeout' }
     }
     if (code === 'UND_ERR_CONNECT_TIMEOUT') return { timeout: true, reason: 'connect timeout' }
-    if (typeof code === 'string' && REASONS[code] !== undefined) return { timeout: false, reason: REASONS[code] }
-    current = (current as { cause?: unknown }).cause
+    const reason = code === undefined ? undefined : REASONS[code]
+    if (reason !== undefined) return { timeout: false, reason }
+    current = Reflect.get(current, 'cause')
   }
   return { timeout: false, reason: 'connection failed' }
 }

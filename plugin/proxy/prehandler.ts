@@ -4,12 +4,15 @@
  * enforces the caller's permissions, and leaves a `RouteState` on the
  * request for the handoff.
  */
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyHttpProxyOptions } from '@fastify/http-proxy'
+import type { FastifyRequest } from 'fastify'
 import type { Backend, Model, PinningPolicy } from '../config/types.js'
-import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed } from '../errors.js'
-import type { Gateway } from '../gateway.js'
+import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed, Unauthenticated } from '../errors.js'
+import { isRecord } from '../json.js'
+import type { Runtime } from '../runtime.js'
 import { findModel, findPinnedBackend, userMayUse } from '../select/lookup.js'
 import { selectBackend } from '../select/weighted.js'
+import { activeBackends, type Snapshot } from '../snapshot.js'
 import { kRoute, kUser } from '../symbols.js'
 import { hasTag, type BerryUser } from '../user.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js'
@@ -28,10 +31,11 @@ interface Choice {
   readonly lastResort: boolean
 }
 
-function newState (choice: Choice, requestedModel: string, body: Record<string, unknown>, path: string, startedAt: number): RouteState {
+function newState (snapshot: Snapshot, choice: Choice, requestedModel: string, body: Record<string, unknown>, path: string): RouteState {
   // Fields spelled out rather than spread from `choice`: a measurably
   // cheaper object literal on the hot path.
   return {
+    snapshot,
     model: choice.model,
     backend: choice.backend,
     pinned: choice.pinned,
@@ -39,7 +43,6 @@ function newState (choice: Choice, requestedModel: string, body: Record<string, 
     requestedModel,
     body,
     path,
-    startedAt,
     tried: new Set(),
     attempts: [],
     attemptStartedAt: 0,
@@ -49,29 +52,32 @@ function newState (choice: Choice, requestedModel: string, body: Record<string, 
   }
 }
 
-export function createPreHandler (gateway: Gateway, routePrefix: string) {
+/** The preHandler shape http-proxy's `preHandler` option takes. */
+export type ProxyPreHandler = NonNullable<FastifyHttpProxyOptions['preHandler']>
+
+export function createPreHandler (runtime: Runtime, routePrefix: string): ProxyPreHandler {
   function route (request: FastifyRequest): void {
     const startedAt = performance.now()
     const body = request.body
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw InvalidBody('The request body must be a JSON object')
-    }
+    if (!isRecord(body)) throw InvalidBody('The request body must be a JSON object')
     if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
       throw InvalidBody(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`)
     }
     // The parsed body is berry's to change: `backend` is taken out in place
     // (an object rest copy is a slow path in V8) and `model` is set per attempt.
-    const rest = body as Record<string, unknown>
-    const pinnedId = rest.backend
-    const requestedModel = rest.model
+    const pinnedId = body.backend
+    const requestedModel = body.model
     if (typeof requestedModel !== 'string' || requestedModel === '') {
       throw InvalidBody("'model' is required and must be a non-empty string")
     }
     if (pinnedId !== undefined && typeof pinnedId !== 'string') {
       throw InvalidBody("'backend' must be a string naming a provider")
     }
-    const user = request[kUser] as BerryUser
-    const { config } = gateway.current
+    const user = request[kUser]
+    // The auth hook runs first on every proxied route; this guards the type.
+    if (user === null) throw Unauthenticated('Invalid or missing credentials')
+    const snapshot = runtime.snapshot
+    const { config } = snapshot
     const model = findModel(config, requestedModel)
     // Permission comes first, so a caller learns nothing of models or
     // backends they may not use.
@@ -89,25 +95,25 @@ export function createPreHandler (gateway: Gateway, routePrefix: string) {
       const ms = Math.round(performance.now() - startedAt)
       request.log.info(`Selected specific backend for model '${requestedModel}': provider='${found.backend.provider.id}', model='${found.backend.model}', selection_time=${ms}ms`)
       choice = { model: found.model, backend: found.backend, pinned: true, lastResort: false }
+      delete body.backend
     } else {
       if (model === undefined || !model.enabled) throw ModelNotFound(requestedModel)
-      const selected = selectBackend(model, { health: gateway.health, random: gateway.random, now: gateway.now() })
+      const selected = selectBackend(model, activeBackends(snapshot, model), { health: runtime.health, random: runtime.random, now: runtime.now() })
       if (selected === undefined) throw NoBackendAvailable(requestedModel, 'no enabled backend is configured')
       const ms = Math.round(performance.now() - startedAt)
       request.log.info(`Selected backend for model '${requestedModel}': provider='${selected.backend.provider.id}', model='${selected.backend.model}', selection_time=${ms}ms`)
       choice = { model, backend: selected.backend, pinned: false, lastResort: selected.lastResort }
     }
-    if (pinnedId !== undefined) delete rest.backend
-    request[kRoute] = newState(choice, requestedModel, rest, path, startedAt)
+    request[kRoute] = newState(snapshot, choice, requestedModel, body, path)
   }
 
   // Callback-shaped: routing is synchronous, and an async hook would cost
   // every request a promise and a trip through the microtask queue.
-  return function berryPreHandler (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  return function berryPreHandler (request, _reply, done): void {
     try {
       route(request)
     } catch (err) {
-      done(err as Error)
+      done(err instanceof Error ? err : new Error(String(err)))
       return
     }
     done()

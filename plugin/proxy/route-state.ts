@@ -1,9 +1,10 @@
 /**
- * What berry knows about one proxied request, kept on the request under
- * `kRoute` from the preHandler to the last byte.
+ * Where one proxied request goes: kept on the request under `kRoute` from
+ * the preHandler to the last byte. Routing only: what accounting learns
+ * about the request is accounting's own (request-accounting.ts).
  */
 import type { Backend, Model } from '../config/types.js'
-import type { Usage } from '../usage/usage-parser.js'
+import type { Snapshot } from '../snapshot.js'
 import type { AttemptControl } from './dispatcher.js'
 
 export interface AttemptRecord {
@@ -13,9 +14,13 @@ export interface AttemptRecord {
   readonly status: number | undefined
   /** `HTTP 500`, `connection refused`, `timeout after 30s`, or `ok`. */
   readonly result: string
+  /** A 429's Retry-After, in ms. */
+  readonly retryAfterMs: number | undefined
 }
 
 export interface RouteState {
+  /** The config snapshot the request was routed with; it finishes on it, whatever a reload does. */
+  readonly snapshot: Snapshot
   /** The model name as the client sent it (messages quote it back). */
   readonly requestedModel: string
   readonly model: Model
@@ -24,23 +29,16 @@ export interface RouteState {
   readonly body: Record<string, unknown>
   /** The path after `/v1` (`/chat/completions`). */
   readonly path: string
-  /** performance.now() when the preHandler started. */
-  readonly startedAt: number
   /** The first choice was a last resort: every backend was unhealthy. */
   readonly lastResort: boolean
   backend: Backend
   readonly tried: Set<string>
   readonly attempts: AttemptRecord[]
+  /** performance.now() when the current attempt went upstream. */
   attemptStartedAt: number
   control: AttemptControl
   /** Names of the response headers copied from the current attempt. */
   upstreamHeaderNames: string[]
   /** The client went away: nothing more to send, and no backend to blame. */
   clientGone: boolean
-  /** Tokens the upstream reported for the answer the client got (request-log.ts). */
-  usage?: Usage
-  /** Time to the answering upstream's response headers, in ms (request-log.ts). */
-  ttfbMs?: number
-  /** Why the answer's body broke off after it had begun (request-log.ts). */
-  bodyError?: string
 }

@@ -4,10 +4,8 @@
  * Provider keys appear masked (`sk-...abcd`), never whole.
  */
 import type { FastifyInstance } from 'fastify'
-import { AdminOnly } from '../errors.js'
-import type { Gateway } from '../gateway.js'
-import { kUser } from '../symbols.js'
-import { hasTag, type BerryUser } from '../user.js'
+import { requireAdmin } from '../auth.js'
+import type { Runtime } from '../runtime.js'
 
 /** `sk-proj-abcdef123456` -> `sk-...3456`; short keys show nothing. */
 export function maskKey (key: string): string {
@@ -18,21 +16,20 @@ export function maskKey (key: string): string {
   return `${head}...${key.slice(-4)}`
 }
 
-export function registerAdminRoutes (scope: FastifyInstance, gateway: Gateway): void {
+export function registerAdminRoutes (scope: FastifyInstance, runtime: Runtime): void {
   scope.get('/admin/backends', async (request) => {
-    const user = request[kUser] as BerryUser
-    if (!hasTag(user, 'admin')) throw AdminOnly()
-    const now = gateway.now()
-    const { config } = gateway.current
+    requireAdmin(request)
+    const now = runtime.now()
+    const { config } = runtime.snapshot
     const models = [...config.models.values()].map((model) => ({
       model: model.name,
       key: model.key,
       enabled: model.enabled,
       strategy: model.strategy,
       backends: model.backends.map((backend) => {
-        const health = gateway.health.snapshot(backend.key)
-        const available = gateway.health.isAvailable(backend.key, now, backend.provider.breaker)
-        const factor = gateway.health.weightFactor(backend.key)
+        const health = runtime.health.snapshot(backend.key)
+        const available = runtime.health.isAvailable(backend.key, now, backend.provider.breaker)
+        const factor = runtime.health.weightFactor(backend.key)
         return {
           provider: backend.provider.id,
           provider_name: backend.provider.name,

@@ -3,10 +3,12 @@
  * backend, 503 otherwise, with a summary. Public and free of secrets.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Gateway } from '../gateway.js'
+import type { Runtime } from '../runtime.js'
+import { activeBackends } from '../snapshot.js'
 
-export function healthSummary (gateway: Gateway) {
-  const { config } = gateway.current
+export function healthSummary (runtime: Runtime) {
+  const snapshot = runtime.snapshot
+  const { config } = snapshot
   const unhealthyModels: string[] = []
   let models = 0
   let backends = 0
@@ -15,9 +17,9 @@ export function healthSummary (gateway: Gateway) {
     if (!model.enabled) continue
     models++
     let healthy = 0
-    for (const backend of model.active) {
+    for (const backend of activeBackends(snapshot, model)) {
       backends++
-      if (gateway.health.isHealthy(backend.key)) healthy++
+      if (runtime.health.isHealthy(backend.key)) healthy++
     }
     healthyBackends += healthy
     if (healthy === 0) unhealthyModels.push(model.name)
@@ -34,9 +36,9 @@ export function healthSummary (gateway: Gateway) {
   }
 }
 
-export function registerHealthRoute (scope: FastifyInstance, gateway: Gateway): void {
+export function registerHealthRoute (scope: FastifyInstance, runtime: Runtime): void {
   scope.get('/health', async (_request, reply) => {
-    const summary = healthSummary(gateway)
+    const summary = healthSummary(runtime)
     reply.code(summary.status === 'ok' ? 200 : 503)
     return summary
   })

@@ -47,15 +47,17 @@ interface Candidate extends Weighted {
 }
 
 /**
+ * Chooses among `active` (the model's backends load balancing may use, from
+ * the snapshot) those not excluded.
  * `weighted_random`: a weighted draw among the available backends.
  * `failover`: the available backends of the best (lowest) priority only,
  * weighted among themselves.
  * When none is available, the one whose cooldown ends first is tried rather
  * than failing without trying.
  */
-export function selectBackend (model: Model, ctx: SelectContext): Selection | undefined {
+export function selectBackend (model: Model, active: readonly Backend[], ctx: SelectContext): Selection | undefined {
   const exclude = ctx.exclude
-  const candidates = exclude === undefined || exclude.size === 0 ? model.active : model.active.filter((b) => !exclude.has(b.key))
+  const candidates = exclude === undefined || exclude.size === 0 ? active : active.filter((b) => !exclude.has(b.key))
   if (candidates.length === 0) return undefined
 
   let available: Candidate[] = []

@@ -8,7 +8,7 @@ function recording () {
   return {
     chunks,
     ends,
-    observer: {
+    watcher: {
       onChunk: (chunk: Buffer) => { chunks.push(chunk.toString()) },
       onEnd: ({ error }: { error: string | undefined }) => { ends.push(error) }
     }
@@ -20,7 +20,7 @@ const bodyTimeout = Object.assign(new Error('Body Timeout Error'), { code: 'UND_
 
 t.test('a clean end: chunks seen in order, one end without error, nothing added', async (t) => {
   const r = recording()
-  const tap = tapBody({ sse: true, provider: 'a', observer: r.observer })
+  const tap = tapBody({ sse: true, provider: 'a', watcher: r.watcher })
   tap.onChunk(Buffer.from('one'))
   tap.onChunk(Buffer.from('two'))
   t.equal(tap.onEnd(undefined), undefined)
@@ -30,7 +30,7 @@ t.test('a clean end: chunks seen in order, one end without error, nothing added'
 
 t.test('an SSE body that breaks off ends with an OpenAI-shaped error event', async (t) => {
   const r = recording()
-  const last = tapBody({ sse: true, provider: 'alpha', observer: r.observer }).onEnd(socketError)
+  const last = tapBody({ sse: true, provider: 'alpha', watcher: r.watcher }).onEnd(socketError)
   t.ok(last !== undefined)
   const text = last!.toString()
   t.match(text, /^\n\ndata: /)
@@ -39,33 +39,33 @@ t.test('an SSE body that breaks off ends with an OpenAI-shaped error event', asy
     error: { type: 'upstream_error', code: 'BERRY_ERR_STREAM_INTERRUPTED', message: /^The stream from backend 'alpha' broke off: / }
   })
   t.equal(r.ends.length, 1)
-  t.type(r.ends[0], 'string', 'the observer learns why')
+  t.type(r.ends[0], 'string', 'the watcher learns why')
 })
 
 t.test('a silent upstream is named as such', async (t) => {
   const r = recording()
-  const last = tapBody({ sse: true, provider: 'a', observer: r.observer }).onEnd(bodyTimeout)
+  const last = tapBody({ sse: true, provider: 'a', watcher: r.watcher }).onEnd(bodyTimeout)
   t.match(last!.toString(), /broke off: the upstream went silent/)
   t.same(r.ends, ['the upstream went silent'])
 })
 
 t.test('a JSON body that breaks off is left to break: no last chunk', async (t) => {
   const r = recording()
-  t.equal(tapBody({ sse: false, provider: 'a', observer: r.observer }).onEnd(socketError), undefined)
+  t.equal(tapBody({ sse: false, provider: 'a', watcher: r.watcher }).onEnd(socketError), undefined)
   t.equal(r.ends.length, 1)
   t.type(r.ends[0], 'string')
 })
 
 t.test('the end is reported once, whatever comes after', async (t) => {
   const r = recording()
-  const tap = tapBody({ sse: true, provider: 'a', observer: r.observer })
+  const tap = tapBody({ sse: true, provider: 'a', watcher: r.watcher })
   t.equal(tap.onEnd(undefined), undefined)
   t.equal(tap.onEnd(socketError), undefined, 'an error after a clean end adds nothing')
   t.same(r.ends, [undefined])
 })
 
-t.test('works without an observer', async (t) => {
-  const tap = tapBody({ sse: true, provider: 'a', observer: undefined })
+t.test('works without a watcher', async (t) => {
+  const tap = tapBody({ sse: true, provider: 'a', watcher: undefined })
   tap.onChunk(Buffer.from('x'))
   t.ok(tap.onEnd(socketError))
 })

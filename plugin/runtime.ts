@@ -1,21 +1,18 @@
 /**
- * The live state of one berry instance: the config in force, the token
- * table, health, and the upstream dispatcher. `reload` swaps the config in
- * one assignment: a request reads `gateway.current` once, in its
- * preHandler, and finishes on what it read.
+ * What one berry instance runs on: the snapshot of the config in force (the
+ * config and every index built from it), the backends' health, the upstream
+ * connection pool, and the clock and random source that selection and
+ * health read. `reload` swaps the snapshot in one assignment; health lives
+ * outside it, so a reload keeps the health of backends still configured.
  */
-import { TokenTable } from './auth.js'
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig } from './config/types.js'
-import { HealthTracker } from './health/tracker.js'
+import type { HealthTracker } from './health/tracker.js'
+import type { SeriesSource } from './metrics.js'
 import { createDispatcher, type UpstreamDispatcher } from './proxy/dispatcher.js'
 import type { Random } from './select/weighted.js'
-
-export interface Snapshot {
-  readonly config: BerryConfig
-  readonly tokens: TokenTable
-}
+import { buildSnapshot, type Snapshot } from './snapshot.js'
 
 export interface ConfigChange {
   readonly modelsAdded: string[]
@@ -46,24 +43,37 @@ export function diffConfigs (before: BerryConfig, after: BerryConfig): ConfigCha
   }
 }
 
-export class Gateway {
-  #current: Snapshot
-  readonly health = new HealthTracker()
-  readonly upstream: UpstreamDispatcher
+export interface RuntimeOptions {
+  readonly health: HealthTracker
+  /** Where each backend's metric series come from (metrics.ts, or NO_METRICS). */
+  readonly series: SeriesSource
   readonly random: Random
   readonly now: () => number
+  readonly env: NodeJS.ProcessEnv | undefined
+}
+
+export class Runtime {
+  #snapshot: Snapshot
+  readonly health: HealthTracker
+  readonly upstream: UpstreamDispatcher
+  readonly random: Random
+  /** The injected clock, in ms since the epoch: health timing, Retry-After, usage times. */
+  readonly now: () => number
+  readonly #series: SeriesSource
   readonly #env: NodeJS.ProcessEnv | undefined
 
-  constructor (config: BerryConfig, options: { random: Random, now: () => number, env?: NodeJS.ProcessEnv }) {
-    this.#current = { config, tokens: new TokenTable(config) }
+  constructor (config: BerryConfig, options: RuntimeOptions) {
+    this.health = options.health
+    this.#series = options.series
+    this.#snapshot = buildSnapshot(config, options.series)
     this.upstream = createDispatcher(config)
     this.random = options.random
     this.now = options.now
     this.#env = options.env
   }
 
-  get current (): Snapshot {
-    return this.#current
+  get snapshot (): Snapshot {
+    return this.#snapshot
   }
 
   /**
@@ -73,13 +83,14 @@ export class Gateway {
    */
   reload (source: ConfigSource): ConfigChange {
     const config = loadConfig(source, this.#env === undefined ? {} : { env: this.#env })
-    const change = diffConfigs(this.#current.config, config)
+    const snapshot = buildSnapshot(config, this.#series)
+    const change = diffConfigs(this.#snapshot.config, config)
     const keys = new Set<string>()
     for (const model of config.models.values()) {
       for (const backend of model.backends) keys.add(backend.key)
     }
     this.upstream.update(config)
-    this.#current = { config, tokens: new TokenTable(config) }
+    this.#snapshot = snapshot
     this.health.retain(keys)
     return change
   }
