@@ -16,7 +16,7 @@ import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { FastifyInstance } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { AllAttemptsFailed, NoBackendAvailable, UpstreamCredentialsRejected, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
+import { AllAttemptsFailed, NoBackendAvailable, UpstreamCredentialsRejected, UpstreamRateLimited, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
 import { selectBackend } from '../select/weighted.js'
 import { activeBackends } from '../snapshot.js'
@@ -26,7 +26,7 @@ import { AttemptControl } from './dispatcher.js'
 import type { HandoffEvents, ProxiedRequest } from './handoff-events.js'
 import { classifyError, isBackendFailure, parseRetryAfter } from './outcome.js'
 import type { ProxyPreHandler } from './prehandler.js'
-import type { RouteState } from './route-state.js'
+import type { AttemptRecord, RouteState } from './route-state.js'
 import { clientResponseHeaders, upstreamRequestHeaders, type AttemptHeaders } from './upstream-headers.js'
 
 /** Paths under `/v1` that berry proxies. */
@@ -71,6 +71,15 @@ function discard (stream: Readable): void {
   }
   const drained: unknown = Reflect.apply(dump, stream, [])
   if (drained instanceof Promise) drained.catch(() => {})
+}
+
+/** The smallest Retry-After of the attempts, in whole seconds, if any had one. */
+function soonestRetryAfter (attempts: readonly AttemptRecord[]): number | undefined {
+  let soonest: number | undefined
+  for (const attempt of attempts) {
+    if (attempt.retryAfterMs !== undefined && (soonest === undefined || attempt.retryAfterMs < soonest)) soonest = attempt.retryAfterMs
+  }
+  return soonest === undefined ? undefined : Math.ceil(soonest / 1000)
 }
 
 export interface HandoffOptions {
@@ -144,6 +153,11 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
   /** The error for a request whose every attempt failed. */
   function finalError (route: RouteState, single: BerryError, cause: unknown): BerryError {
     const { attempts } = route
+    // Rate limited everywhere is not an outage: say so as OpenAI would, so
+    // clients back off for the soonest Retry-After rather than give up.
+    if (attempts.length > 1 && attempts.every((a) => a.status === 429)) {
+      return UpstreamRateLimited(route.requestedModel, attempts.map((a) => a.provider), soonestRetryAfter(attempts))
+    }
     const summary = attempts.map((a) => `${a.provider}: ${a.result}`)
     if (route.lastResort) return NoBackendAvailable(route.requestedModel, `every backend is unhealthy; tried ${summary.join('; ')}`)
     if (attempts.length > 1) return AllAttemptsFailed(route.requestedModel, summary, { cause })

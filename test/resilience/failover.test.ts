@@ -111,6 +111,32 @@ t.test('the final error lists every attempt; no secrets, no addresses', async (t
   t.notMatch(text, /sk-|127\.0\.0\.1/)
 })
 
+t.test('every attempt rate limited: a 429 with the soonest Retry-After, as OpenAI sends it', async (t) => {
+  const now = Date.UTC(2026, 0, 1)
+  const a = await upstream(t, status(429, { error: { message: 'a is busy' } }, { 'retry-after': '7' }))
+  // An HTTP date, read against berry's clock, not the machine's.
+  const b = await upstream(t, status(429, { error: { message: 'b is busy' } }, { 'retry-after': new Date(now + 4_200).toUTCString() }))
+  const berry = await startBerry(t, { config: config(a.origin, b.origin), random: () => 0, now: () => now })
+  const res = await berry.post('/v1/chat/completions', ask)
+  t.equal(res.status, 429)
+  t.equal(res.headers.get('retry-after'), '4', "b's date is 4 s after berry's clock (the HTTP date has whole seconds)")
+  t.same((await res.json()).error, {
+    message: "Rate limit reached for model 'gpt-4o' on every backend tried (a, b). Retry in 4s.",
+    type: 'rate_limit_error',
+    code: 'rate_limit_exceeded'
+  })
+  t.equal(a.received.length + b.received.length, 2)
+})
+
+t.test('rate limited and failing: still an outage (502)', async (t) => {
+  const a = await upstream(t, status(429, {}, { 'retry-after': '7' }))
+  const b = await upstream(t, status(500))
+  const berry = await startBerry(t, { config: config(a.origin, b.origin), random: () => 0 })
+  const res = await berry.post('/v1/chat/completions', ask)
+  t.equal(res.status, 502)
+  t.equal((await res.json()).error.code, 'BERRY_ERR_ALL_ATTEMPTS_FAILED')
+})
+
 t.test('max_retries bounds the attempts', async (t) => {
   const a = await upstream(t, status(500))
   const b = await upstream(t, json())
