@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { BerryError, openAIError, type OpenAIErrorBody } from './errors.js'
+import { lingerOnRefusedBody } from './lingering-close.js'
 
 function typeForStatus (status: number): string {
   if (status === 401) return 'authentication_error'
@@ -39,6 +40,7 @@ export function renderError (error: FastifyError | BerryError | Error): { status
 
 export function berryErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body, headers } = renderError(error)
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerOnRefusedBody(request.raw, () => reply.removeHeader('connection'))
   if (status >= 500 && !(error instanceof BerryError)) request.log.error({ err: error }, 'unexpected error')
   else if (status >= 500) request.log.warn({ code: body.error.code }, body.error.message)
   if (headers !== undefined) reply.headers(headers)
