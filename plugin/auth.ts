@@ -3,7 +3,7 @@
  * `authenticate` hook. Tokens are compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
+import type { FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { BerryConfig, User } from './config/types.js'
 import { AdminOnly, Unauthenticated } from './errors.js'
 import { kAuthCache, kUser } from './symbols.js'
@@ -78,27 +78,10 @@ export async function authenticateRequest (request: FastifyRequest, tokens: Toke
   return authenticateBearer(request, tokens)
 }
 
-/**
- * The onRequest hook that sets `request[kUser]`. With berry's own tokens it
- * is callback-shaped and synchronous: an async hook costs every request a
- * promise and a trip through the microtask queue.
- */
+/** The onRequest hook that sets `request[kUser]`, or answers 401. */
 export function authenticationHook (tokens: () => TokenTable, hook: Authenticate | undefined): onRequestHookHandler {
-  if (hook !== undefined) {
-    return async function authenticate (request: FastifyRequest): Promise<void> {
-      request[kUser] = await authenticateRequest(request, tokens(), hook)
-    }
-  }
-  return function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    let user: BerryUser
-    try {
-      user = authenticateBearer(request, tokens())
-    } catch (err) {
-      done(err instanceof Error ? err : new Error(String(err)))
-      return
-    }
-    request[kUser] = user
-    done()
+  return async function authenticate (request: FastifyRequest): Promise<void> {
+    request[kUser] = await authenticateRequest(request, tokens(), hook)
   }
 }
 
