@@ -8,6 +8,7 @@ import OpenAI from 'openai'
 import t from 'tap'
 import { DEFAULT_LINGER, lingerOnRefusedBody, type LingerLimits } from '../plugin/lingering-close.js'
 import { startBerry, TOKEN } from './helpers/berry.js'
+import { gatewayConfig } from './helpers/config.js'
 import { json, startUpstream } from './helpers/fake-upstream.js'
 import { uploadFirstRelay } from './helpers/upload-first-relay.js'
 
@@ -16,19 +17,7 @@ const LIMIT = 100_000
 async function gateway (t: Parameters<typeof startBerry>[0]) {
   const u = await startUpstream(json())
   t.teardown(() => u.close())
-  return startBerry(t, {
-    config: `
-[providers.main]
-base_url = "${u.origin}/v1"
-[[models.gpt_4o.backends]]
-provider = "main"
-model = "gpt-4o"
-[users.alice]
-token = "${TOKEN}"
-[settings]
-body_limit = ${LIMIT}
-`
-  })
+  return startBerry(t, { config: gatewayConfig({ providers: { main: u.origin }, settings: { body_limit: LIMIT } }) })
 }
 
 /**

@@ -2,7 +2,6 @@
  * The example app as a newcomer runs it: the built server, the embedded demo
  * answering at once, and SIGHUP reloads of a config file.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { renameSync, writeFileSync } from 'node:fs'
@@ -12,20 +11,40 @@ import { json, startUpstream } from './helpers/fake-upstream.js'
 const root = resolve(import.meta.dirname, '..')
 const server = join(root, 'dist', 'example-app', 'server.js')
 
+interface App {
+  readonly child: ChildProcess
+  readonly base: string
+  readonly output: () => string
+  /** Resolves with the output once it matches `pattern` (at most `ms` later). */
+  readonly printed: (pattern: RegExp, ms?: number) => Promise<string>
+}
+
 /** Starts the built example app on a free port and waits for it to listen. */
-async function start (t: Test, env: Record<string, string>): Promise<{ child: ChildProcess, base: string, output: () => string }> {
+async function start (t: Test, env: Record<string, string>): Promise<App> {
   const child = spawn(process.execPath, [server], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill('SIGKILL') })
   let out = ''
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString() })
-  // Generous: a loaded 2-core CI machine can take seconds to start Node.
-  for (let i = 0; i < 600; i++) {
-    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-    if (match !== null) return { child, base: match[1]!, output: () => out }
-    await sleep(50)
+  const waiting = new Set<() => void>()
+  const collect = (c: Buffer): void => {
+    out += c.toString()
+    for (const check of waiting) check()
   }
-  throw new Error(`example app did not start:\n${out}`)
+  child.stdout!.on('data', collect)
+  child.stderr!.on('data', collect)
+  const printed = (pattern: RegExp, ms = 30_000): Promise<string> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { waiting.delete(check); reject(new Error(`no ${pattern} in the output within ${ms} ms:\n${out}`)) }, ms)
+    function check (): void {
+      if (!pattern.test(out)) return
+      clearTimeout(timer)
+      waiting.delete(check)
+      resolve(out)
+    }
+    waiting.add(check)
+    check()
+  })
+  // Generous: a loaded 2-core CI machine can take seconds to start Node.
+  const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(await printed(/Server listening at http:\/\/127\.0\.0\.1:\d+/))
+  return { child, base: match![1]!, output: () => out, printed }
 }
 
 t.test('the embedded demo answers a curl at once, JSON and SSE', async (t) => {
@@ -53,27 +72,26 @@ async function configFile (t: Test): Promise<{ dir: string, file: string, text: 
 
 t.test('BERRY_CONFIG serves a file and SIGHUP reloads it', async (t) => {
   const { file, text } = await configFile(t)
-  const { child, base, output } = await start(t, { BERRY_CONFIG: file })
+  const { child, base, output, printed } = await start(t, { BERRY_CONFIG: file })
   const models = async () => (await (await fetch(`${base}/v1/models`, { headers: { authorization: 'Bearer file-token' } })).json()).data.map((m: { id: string }) => m.id)
   t.same(await models(), ['first'])
   writeFileSync(file, text('second'))
   child.kill('SIGHUP')
-  for (let i = 0; i < 100 && !output().includes('config reloaded'); i++) await sleep(20)
+  await printed(/config reloaded/)
   t.same(await models(), ['second'])
   t.match(output(), /config reloaded \(SIGHUP\): models \+1 -1/)
   writeFileSync(file, 'not toml [')
   child.kill('SIGHUP')
-  for (let i = 0; i < 100 && !output().includes('rejected'); i++) await sleep(20)
+  await printed(/rejected/)
   t.match(output(), /config reload \(SIGHUP\) rejected, the old config stays in force: Invalid berry config/)
   t.same(await models(), ['second'])
 })
 
 t.test('BERRY_WATCH=1 reloads when the file is replaced', async (t) => {
   const { dir, file, text } = await configFile(t)
-  const { output } = await start(t, { BERRY_CONFIG: file, BERRY_WATCH: '1' })
+  const { printed } = await start(t, { BERRY_CONFIG: file, BERRY_WATCH: '1' })
   // Save the way editors do: a new file renamed over the old one.
   writeFileSync(join(dir, 'berry.toml.tmp'), text('second'))
   renameSync(join(dir, 'berry.toml.tmp'), file)
-  for (let i = 0; i < 150 && !output().includes('config reloaded'); i++) await sleep(20)
-  t.match(output(), /config reloaded \(file changed\): models \+1 -1/)
+  t.match(await printed(/config reloaded/), /config reloaded \(file changed\): models \+1 -1/)
 })

@@ -115,8 +115,8 @@ t.test('in-flight requests while a stream is open', async (t) => {
   const during = await (await app.get('/metrics', ADMIN_TOKEN)).text()
   t.equal(sample(during, 'berry_in_flight_requests'), 1)
   while (!(await reader.read()).done);
-  // onResponse runs once the last byte is written; give it its turn.
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  // onResponse runs once the last byte is written: the log line says it has.
+  await app.log((l) => l.msg === 'berry request')
   const after = await (await app.get('/metrics', ADMIN_TOKEN)).text()
   t.equal(sample(after, 'berry_in_flight_requests'), 0)
   t.equal(sample(after, 'berry_requests_total', { model: 'gpt-4o', backend: 'openai_official', status: '200', pinned: 'false' }), 1)

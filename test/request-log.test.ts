@@ -41,8 +41,7 @@ t.test('a stream that breaks off after its status is logged with the reason', as
   const app = await startBerry(t, { config: specConfig({ openai: upstream.origin, claude: upstream.origin }) })
   const res = await app.post('/v1/chat/completions', { model: 'gpt-4o', messages: [], stream: true })
   t.match(await res.text(), /BERRY_ERR_STREAM_INTERRUPTED/)
-  for (let i = 0; i < 100 && !app.logs.some((l) => l.msg === 'berry request'); i++) await new Promise((resolve) => setTimeout(resolve, 10))
-  t.match(app.logs.find((l) => l.msg === 'berry request'), { status: 200, body_error: String, prompt_tokens: null })
+  t.match(await app.log((l) => l.msg === 'berry request'), { status: 200, body_error: String, prompt_tokens: null })
 })
 
 t.test('a client that leaves mid-stream is logged as 499 and leaves no request in flight', async (t) => {
@@ -61,7 +60,7 @@ t.test('a client that leaves mid-stream is logged as 499 and leaves no request i
   await reader.read()
   controller.abort()
   await reader.read().catch(() => {})
-  for (let i = 0; i < 100 && !app.logs.some((l) => l.msg === 'berry request'); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  await app.log((l) => l.msg === 'berry request')
   const lines = app.logs.filter((l) => l.msg === 'berry request')
   t.equal(lines.length, 1)
   t.match(lines[0], { user: 'alice', backend: 'openai_official', status: 499 })

@@ -9,6 +9,8 @@ export interface RunningBerry {
   readonly url: string
   /** Every log line, parsed. */
   readonly logs: Array<Record<string, any>>
+  /** The first log line (already written or still to come) that `matches`. */
+  log (matches: (line: Record<string, any>) => boolean): Promise<Record<string, any>>
   post (path: string, body: unknown, token?: string | null, headers?: Record<string, string>): Promise<Response>
   get (path: string, token?: string | null): Promise<Response>
 }
@@ -30,12 +32,26 @@ export async function startBerry (
   host: (stream: Writable) => FastifyServerOptions = (stream) => ({ logger: { level, stream } })
 ): Promise<RunningBerry> {
   const logs: Array<Record<string, any>> = []
+  const waiting = new Set<{ matches: (line: Record<string, any>) => boolean, resolve: (line: Record<string, any>) => void }>()
   const stream = new Writable({
     write (chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line))
+      for (const text of chunk.toString('utf8').split('\n')) {
+        if (!text) continue
+        const line = JSON.parse(text)
+        logs.push(line)
+        for (const waiter of waiting) {
+          if (!waiter.matches(line)) continue
+          waiting.delete(waiter)
+          waiter.resolve(line)
+        }
+      }
       cb()
     }
   })
+  const log = (matches: (line: Record<string, any>) => boolean): Promise<Record<string, any>> => {
+    const found = logs.find(matches)
+    return found !== undefined ? Promise.resolve(found) : new Promise((resolve) => waiting.add({ matches, resolve }))
+  }
   const app = Fastify(host(stream))
   // A registry per instance: several berry apps may live in one test.
   await app.register(berry, options.metrics === undefined ? { ...options, metrics: { registry: new Registry() } } : options)
@@ -48,6 +64,7 @@ export async function startBerry (
     app,
     url,
     logs,
+    log,
     post: (path, body, token, headers = {}) => fetch(url + path, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...auth(token), ...headers },

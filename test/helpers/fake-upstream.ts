@@ -23,7 +23,31 @@ export interface FakeUpstream {
   /** Requests whose client went away before the answer ended. */
   readonly aborted: Received[]
   behave (behaviour: Behaviour): void
+  /** Resolves once `count` requests in all have arrived (whole bodies read). */
+  requests (count: number): Promise<void>
+  /** Resolves once `count` requests in all were abandoned by their client. */
+  aborts (count: number): Promise<void>
   close (): Promise<void>
+}
+
+/** Promises that resolve when a growing list reaches a length. */
+class Waiters {
+  readonly #waiting: Array<{ count: number, resolve: () => void }> = []
+
+  until (list: readonly unknown[], count: number): Promise<void> {
+    if (list.length >= count) return Promise.resolve()
+    return new Promise((resolve) => this.#waiting.push({ count, resolve }))
+  }
+
+  grew (list: readonly unknown[]): void {
+    for (let i = this.#waiting.length - 1; i >= 0; i--) {
+      const waiter = this.#waiting[i]!
+      if (list.length >= waiter.count) {
+        this.#waiting.splice(i, 1)
+        waiter.resolve()
+      }
+    }
+  }
 }
 
 export function completion (model: string, content = 'pong', usage = { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 }) {
@@ -88,6 +112,8 @@ export async function startUpstream (behaviour: Behaviour = json()): Promise<Fak
   let current = behaviour
   const received: Received[] = []
   const aborted: Received[] = []
+  const onRequest = new Waiters()
+  const onAbort = new Waiters()
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -97,7 +123,12 @@ export async function startUpstream (behaviour: Behaviour = json()): Promise<Fak
       try { parsed = body === '' ? undefined : JSON.parse(body) } catch { parsed = undefined }
       const entry: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json: parsed }
       received.push(entry)
-      res.on('close', () => { if (!res.writableFinished) aborted.push(entry) })
+      onRequest.grew(received)
+      res.on('close', () => {
+        if (res.writableFinished) return
+        aborted.push(entry)
+        onAbort.grew(aborted)
+      })
       current(req, res, entry)
     })
   })
@@ -109,6 +140,8 @@ export async function startUpstream (behaviour: Behaviour = json()): Promise<Fak
     received,
     aborted,
     behave (next) { current = next },
+    requests: (count) => onRequest.until(received, count),
+    aborts: (count) => onAbort.until(aborted, count),
     async close () {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -1,15 +1,12 @@
 /** Hot reload: atomic swap, invalid configs rejected, health kept, no request lost under load. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { startBerry, TOKEN } from '../helpers/berry.js'
+import { ADMIN_TOKEN, startBerry } from '../helpers/berry.js'
+import { gatewayConfig, type TomlValue } from '../helpers/config.js'
 import { json, sse, startUpstream, status } from '../helpers/fake-upstream.js'
 
-function config (origins: Record<string, string>, model = 'gpt_4o'): string {
-  let text = `[users.u]\ntoken = "${TOKEN}"\n[users.ops]\ntoken = "ops-admin-token"\ntags = ["admin"]\n`
-  for (const [id, origin] of Object.entries(origins)) {
-    text += `\n[providers.${id}]\nbase_url = "${origin}/v1"\napi_key = "sk-${id}-secret"\n\n[[models.${model}.backends]]\nprovider = "${id}"\nmodel = "m-${id}"\n`
-  }
-  return text
+function config (origins: Record<string, string>, settings?: Record<string, TomlValue>): string {
+  return gatewayConfig({ providers: origins, ...(settings === undefined ? {} : { settings }) })
 }
 
 t.test('reload swaps backends, reports the change, keeps health of unchanged ones', async (t) => {
@@ -20,8 +17,8 @@ t.test('reload swaps backends, reports the change, keeps health of unchanged one
   const berry = await startBerry(t, { config: config({ a: a.origin, c: b.origin }), random: () => 0 })
   await (await berry.post('/v1/chat/completions', { model: 'gpt-4o', messages: [] })).arrayBuffer()
   const change = berry.app.berry.reload(config({ a: a.origin, b: b.origin }))
-  t.same(change, { modelsAdded: [], modelsRemoved: [], backendsAdded: ['gpt_4o:b/m-b'], backendsRemoved: ['gpt_4o:c/m-c'] })
-  const backends = (await (await berry.get('/admin/backends', 'ops-admin-token')).json()).models[0].backends
+  t.same(change, { modelsAdded: [], modelsRemoved: [], backendsAdded: ['gpt_4o:b/model-b'], backendsRemoved: ['gpt_4o:c/model-c'] })
+  const backends = (await (await berry.get('/admin/backends', ADMIN_TOKEN)).json()).models[0].backends
   t.match(backends[0], { provider: 'a', health: 'open' }, 'a is still known to be sick')
   const res = await berry.post('/v1/chat/completions', { model: 'gpt-4o', messages: [] })
   t.equal(res.headers.get('x-berry-backend'), 'b')
@@ -66,17 +63,24 @@ t.test('reload under load loses no request; in-flight streams finish on the old 
 })
 
 t.test('active probes mark a dead provider and bring it back', async (t) => {
+  let now = 1_000_000
   const a = await startUpstream(status(500))
   const b = await startUpstream(json())
   t.teardown(() => a.close())
   t.teardown(() => b.close())
-  const text = config({ a: a.origin, b: b.origin }) + '\n[settings]\nhealth_check_interval_seconds = 0.05\ncircuit_breaker_failure_threshold = 2\ncircuit_breaker_timeout_seconds = 0.1\n'
-  const berry = await startBerry(t, { config: text })
-  const state = async () => (await (await berry.get('/admin/backends', 'ops-admin-token')).json()).models[0].backends[0]
-  for (let i = 0; i < 100 && (await state()).health !== 'open'; i++) await sleep(20)
+  const text = config({ a: a.origin, b: b.origin }, { health_check_interval_seconds: 0.05, circuit_breaker_failure_threshold: 2, circuit_breaker_timeout_seconds: 10 })
+  const berry = await startBerry(t, { config: text, now: () => now })
+  const state = async () => (await (await berry.get('/admin/backends', ADMIN_TOKEN)).json()).models[0].backends[0]
+  // A round of probes starts only once the last one was recorded: when the
+  // third probe arrives, two failures have been counted.
+  await a.requests(3)
   t.match(await state(), { provider: 'a', health: 'open', last_error: 'probe HTTP 500' })
   t.ok(a.received.every((r) => r.method === 'GET' && r.url === '/v1/models'), 'probes spend no tokens')
   a.behave(json())
-  for (let i = 0; i < 100 && (await state()).health !== 'healthy'; i++) await sleep(20)
-  t.equal((await state()).health, 'healthy')
+  const seen = a.received.length
+  await a.requests(seen + 2)
+  t.equal((await state()).health, 'open', 'a passing probe does not close a circuit still cooling')
+  now += 10_000
+  await a.requests(a.received.length + 2)
+  t.equal((await state()).health, 'healthy', 'after the cooldown, a passing probe closes it')
 })
