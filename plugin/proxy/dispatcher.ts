@@ -9,7 +9,8 @@
  *   reply-from copies headers with Object.assign, which keeps Symbol keys,
  *   and undici only serialises string keys (Object.keys), so the key never
  *   reaches the wire. reply-from's own `timeout` option would set the header
- *   and body timeouts to one value.
+ *   and body timeouts to one value. test/handoff-contract.test.ts fails if
+ *   an upgrade of either package breaks this.
  *
  * The per-attempt work happens in `AttemptAgent.dispatch`, wrapping the
  * handler in undici's callback shape (onConnect/onHeaders/onData/...), the
