@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { BerryError, openAIError, type OpenAIErrorBody } from './errors.js'
+import { errorCode } from './json.js'
 import { lingerOnRefusedBody } from './lingering-close.js'
 
 function typeForStatus (status: number): string {
@@ -29,8 +30,8 @@ export function renderError (error: FastifyError | BerryError | Error): { status
   if (error instanceof BerryError) {
     return { status: error.statusCode, body: openAIError(error.message, error.type, error.code), headers: error.headers }
   }
-  const status = (error as FastifyError).statusCode
-  const code = (error as FastifyError).code
+  const status = 'statusCode' in error ? error.statusCode : undefined
+  const code = errorCode(error)
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const message = (code !== undefined && FASTIFY_MESSAGES[code]) || (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON' ? `The request body is not valid JSON: ${error.message}` : error.message)
     return { status, body: openAIError(message, typeForStatus(status), code ?? null), headers: undefined }

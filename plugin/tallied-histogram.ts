@@ -86,8 +86,10 @@ export class TalliedHistogram<N extends string> {
     this.help = options.help
     this.labelNames = options.labelNames
     this.#bounds = Object.freeze([...options.buckets])
-    // The registry's own type names prom-client's metric classes; it reads
-    // no more of a metric than this class has (see above).
+    // berry's one cast: the registry's type names prom-client's own metric
+    // classes (and its typings declare the `type` field as an enum the
+    // library does not use at run time); the registry reads no more of a
+    // metric than this class has (see above).
     options.registry.registerMetric(this as unknown as Metric)
   }
 

@@ -1,3 +1,5 @@
+import { isRecord } from '../json.js'
+
 /**
  * Pulls the token `usage` out of an upstream body as it passes, without
  * buffering the body: a JSON completion (`{..., "usage": {...}}`) or an SSE
@@ -22,6 +24,7 @@ const KEY = Buffer.from('"usage"')
 export const MAX_OBJECT_BYTES = 4096
 /** Small enough for Node's shared pool: no allocation of its own per request. */
 const FIRST_OBJECT_BYTES = 512
+const EMPTY = Buffer.alloc(0)
 
 const SPACE = 0x20
 const TAB = 0x09
@@ -52,9 +55,8 @@ function count (value: unknown): number | undefined {
 }
 
 /** OpenAI's names, else the input/output names some compatible servers use. */
-export function toUsage (raw: unknown): Usage | undefined {
-  if (raw === null || typeof raw !== 'object') return undefined
-  const object = raw as Record<string, unknown>
+export function toUsage (object: unknown): Usage | undefined {
+  if (!isRecord(object)) return undefined
   const prompt = count(object.prompt_tokens) ?? count(object.input_tokens)
   const completion = count(object.completion_tokens) ?? count(object.output_tokens) ?? (prompt === undefined ? undefined : 0)
   if (prompt === undefined || completion === undefined) return undefined
@@ -66,7 +68,8 @@ export class UsageScanner {
   /** The last KEY.length - 1 bytes seen while searching, for a key split across chunks. */
   readonly #tail = Buffer.allocUnsafe(KEY.length - 1)
   #tailLength = 0
-  #object: Buffer | undefined
+  /** Empty until a first object is collected: most scanners never see one. */
+  #object: Buffer = EMPTY
   #objectLength = 0
   #depth = 0
   #inString = false
@@ -163,7 +166,7 @@ export class UsageScanner {
       this.#phase = Phase.Search
       return i
     }
-    this.#object ??= Buffer.allocUnsafe(FIRST_OBJECT_BYTES)
+    if (this.#object.length === 0) this.#object = Buffer.allocUnsafe(FIRST_OBJECT_BYTES)
     this.#objectLength = 0
     this.#depth = 0
     this.#inString = false
@@ -173,7 +176,7 @@ export class UsageScanner {
   }
 
   #collect (chunk: Buffer, from: number): number {
-    let object = this.#object as Buffer
+    let object = this.#object
     let i = from
     for (; i < chunk.length; i++) {
       const byte = chunk[i]!

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { load as parseToml } from 'js-toml'
+import { errorCode, errorMessage } from '../json.js'
 
 export type ConfigSource = string | Record<string, unknown>
 
@@ -27,13 +28,13 @@ export function readConfigSource (source: ConfigSource): { value: unknown, origi
     try {
       text = readFileSync(source, 'utf8')
     } catch (err) {
-      return { value: undefined, origin, problems: [`cannot read config file '${source}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`] }
+      return { value: undefined, origin, problems: [`cannot read config file '${source}': ${errorCode(err) ?? errorMessage(err)}`] }
     }
   }
   try {
     return { value: parseToml(text), origin, problems: [] }
   } catch (err) {
-    const detail = (err as Error).message.split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
+    const detail = errorMessage(err).split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
     return { value: undefined, origin, problems: [`TOML syntax error in ${origin}: ${detail}`] }
   }
 }

@@ -20,6 +20,7 @@ import { AllAttemptsFailed, NoBackendAvailable, UpstreamCredentialsRejected, Ups
 import type { Runtime } from '../runtime.js'
 import { selectBackend } from '../select/weighted.js'
 import { activeBackends } from '../snapshot.js'
+import { isRecord } from '../json.js'
 import { kRoute } from '../symbols.js'
 import { isEventStream, tapBody } from './body-tap.js'
 import { AttemptControl } from './dispatcher.js'
@@ -35,20 +36,19 @@ export const PROXIED_ROUTES = ['/chat/completions', '/completions', '/embeddings
 // The packages' own types for what berry hands them and gets back.
 type FromOptions = NonNullable<FastifyHttpProxyOptions['replyOptions']>
 type ProxyHandler = NonNullable<FastifyHttpProxyOptions['handler']>
-type OnResponse = NonNullable<FromOptions['onResponse']>
 type ProxiedReply = Parameters<NonNullable<FromOptions['onError']>>[0]
+type UpstreamResponse = Parameters<NonNullable<FromOptions['onResponse']>>[2]
 type UpstreamError = Parameters<NonNullable<FromOptions['onError']>>[1]
 
 /**
- * What reply-from's `onResponse` receives from its undici path
- * (lib/request.js: `{ statusCode, headers, stream: res.body }`). Its typings
- * say a ServerResponse with an IncomingMessage `stream`, which has no
- * `headers` and no `dump()`.
+ * The upstream's response headers. reply-from's undici path hands
+ * `onResponse` `{ statusCode, headers, stream }` (lib/request.js), while its
+ * typings describe a ServerResponse, which has no `headers`: they are looked
+ * up rather than assumed.
  */
-interface UpstreamResponse {
-  readonly statusCode: number
-  readonly headers: IncomingHttpHeaders
-  readonly stream: Readable
+function headersOf (res: UpstreamResponse): Record<string, unknown> {
+  const headers: unknown = Reflect.get(res, 'headers')
+  return isRecord(headers) ? headers : {}
 }
 
 function routeOf (request: ProxiedRequest): RouteState {
@@ -121,7 +121,7 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     reply.from(provider.basePath + route.path, {
       rewriteHeaders: base.rewriteHeaders,
       rewriteRequestHeaders,
-      onResponse: base.onResponse,
+      onResponse,
       onError,
       getUpstream: originOf,
       queryString: queryOf,
@@ -168,9 +168,10 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     const route = routeOf(request)
     const { backend } = route
     const status = res.statusCode
+    const headers = headersOf(res)
     const now = runtime.now()
     if (isBackendFailure(status)) {
-      const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now)
+      const retryAfterMs = parseRetryAfter(headers['retry-after'], now)
       const result = `HTTP ${status}`
       runtime.health.recordFailure(backend.key, { status, error: result, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }, now, backend.provider.breaker)
       record(route, status, result, retryAfterMs)
@@ -195,7 +196,7 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
       runtime.health.recordSuccess(backend.key, performance.now() - route.attemptStartedAt, now)
       record(route, status, 'ok')
     }
-    const sse = isEventStream(res.headers['content-type'])
+    const sse = isEventStream(headers['content-type'])
     const watcher = events.answerStarted?.(request, route, { status, sse, ttfbMs: performance.now() - route.attemptStartedAt })
     // The body goes to the client as undici's stream; the tap watches it
     // pass in the dispatcher, where undici hands over each chunk anyway.
@@ -247,9 +248,7 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     preHandler: options.preHandler,
     undici: runtime.upstream.dispatcher,
     disableRequestLogging: true,
-    // The one cast: reply-from's typings describe `onResponse`'s argument
-    // wrongly (see UpstreamResponse); berry types it as what it receives.
-    replyOptions: { getUpstream: originOf, rewriteRequestHeaders, rewriteHeaders, onResponse: onResponse as unknown as OnResponse, onError },
+    replyOptions: { getUpstream: originOf, rewriteRequestHeaders, rewriteHeaders, onResponse, onError },
     handler
   })
 }

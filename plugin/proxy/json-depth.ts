@@ -11,8 +11,8 @@ export const MAX_JSON_DEPTH = 256
 /** Whether `value` nests objects or arrays more than `max` levels deep. Iterative: deep input cannot overflow it. */
 export function nestsDeeperThan (value: unknown, max: number): boolean {
   const stack: Array<{ node: unknown, depth: number }> = [{ node: value, depth: 1 }]
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop() as { node: unknown, depth: number }
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { node, depth } = top
     if (node === null || typeof node !== 'object') continue
     if (depth > max) return true
     const children = Array.isArray(node) ? node : Object.values(node)
