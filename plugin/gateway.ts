@@ -10,6 +10,7 @@ import type { ConfigSource } from './config/source.js'
 import type { BerryConfig } from './config/types.js'
 import { HealthTracker } from './health/tracker.js'
 import { createDispatcher, type UpstreamDispatcher } from './proxy/dispatcher.js'
+import { SelectionState } from './select/selection-state.js'
 import type { Random } from './select/weighted.js'
 
 export interface Snapshot {
@@ -48,7 +49,8 @@ export function diffConfigs (before: BerryConfig, after: BerryConfig): ConfigCha
 
 export class Gateway {
   #current: Snapshot
-  readonly health = new HealthTracker()
+  readonly health = new HealthTracker(() => this.#current.config.settings.smartAi)
+  readonly selection = new SelectionState()
   readonly upstream: UpstreamDispatcher
   readonly random: Random
   readonly now: () => number

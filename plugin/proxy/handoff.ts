@@ -14,8 +14,9 @@ import httpProxy from '@fastify/http-proxy'
 import type { Readable } from 'node:stream'
 import { AllAttemptsFailed, NoBackendAvailable, UpstreamCredentialsRejected, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
 import type { Gateway } from '../gateway.js'
-import { selectBackend } from '../select/weighted.js'
-import { kRoute } from '../symbols.js'
+import { selectBackend } from '../select/dispatch.js'
+import { kRoute, kUser } from '../symbols.js'
+import type { BerryUser } from '../user.js'
 import { classifyError, isBackendFailure, parseRetryAfter } from './outcome.js'
 import { isEventStream, tapBody, type BodyObserver } from './body-tap.js'
 import type { AttemptRecord, RouteState } from './route-state.js'
@@ -121,7 +122,7 @@ export async function registerHandoff (scope: FastifyInstance, gateway: Gateway,
   function failOver (request: FastifyRequest, reply: FastifyReply, state: RouteState, why: string): boolean {
     if (state.pinned || state.clientGone || reply.sent) return false
     if (state.attempts.length >= state.backend.provider.maxAttempts) return false
-    const next = selectBackend(state.model, { health: gateway.health, random: gateway.random, now: gateway.now(), exclude: state.tried })
+    const next = selectBackend(state.model, { health: gateway.health, random: gateway.random, now: gateway.now(), exclude: state.tried, state: gateway.selection, settings: gateway.current.config.settings, user: request[kUser] as BerryUser })
     if (next === undefined) return false
     request.log.warn(`Backend '${state.backend.provider.id}' failed for model '${state.requestedModel}' (${why}); failing over to '${next.backend.provider.id}'`)
     hooks?.onFailover?.(state, state.backend.provider.id, next.backend.provider.id)
@@ -187,7 +188,7 @@ export async function registerHandoff (scope: FastifyInstance, gateway: Gateway,
     const seconds = backend.provider.timeoutMs / 1000
     const result = timeout ? `timeout after ${seconds}s` : reason
     request.log.warn({ provider: backend.provider.id, reason: result }, 'upstream request failed')
-    gateway.health.recordFailure(backend.key, { error: result }, gateway.now(), backend.provider.breaker)
+    gateway.health.recordFailure(backend.key, { error: result, timeout }, gateway.now(), backend.provider.breaker)
     record(state, undefined, result)
     if (failOver(request, reply, state, result)) return
     const single = timeout ? UpstreamTimeout(backend.provider.id, seconds) : UpstreamUnreachable(backend.provider.id, reason)

@@ -9,7 +9,7 @@ import type { Backend, Model, PinningPolicy } from '../config/types.js'
 import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed } from '../errors.js'
 import type { Gateway } from '../gateway.js'
 import { findModel, findPinnedBackend, userMayUse } from '../select/lookup.js'
-import { selectBackend } from '../select/weighted.js'
+import { noBackendReason, selectBackend } from '../select/dispatch.js'
 import { kRoute, kUser } from '../symbols.js'
 import { hasTag, type BerryUser } from '../user.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js'
@@ -84,15 +84,15 @@ export function createPreHandler (gateway: Gateway, routePrefix: string) {
     if (pinnedId !== undefined) {
       if (!mayPin(user, config.settings.backendPinning)) throw PinningNotAllowed()
       request.log.info(`Using specified backend '${pinnedId}' for model '${requestedModel}'`)
-      const found = findPinnedBackend(config, requestedModel, pinnedId)
+      const found = findPinnedBackend(config, requestedModel, pinnedId, user)
       if (!found.ok) throw PinnedBackendUnavailable(pinnedId, requestedModel, found.reason)
       const ms = Math.round(performance.now() - startedAt)
       request.log.info(`Selected specific backend for model '${requestedModel}': provider='${found.backend.provider.id}', model='${found.backend.model}', selection_time=${ms}ms`)
       choice = { model: found.model, backend: found.backend, pinned: true, lastResort: false }
     } else {
       if (model === undefined || !model.enabled) throw ModelNotFound(requestedModel)
-      const selected = selectBackend(model, { health: gateway.health, random: gateway.random, now: gateway.now() })
-      if (selected === undefined) throw NoBackendAvailable(requestedModel, 'no enabled backend is configured')
+      const selected = selectBackend(model, { health: gateway.health, random: gateway.random, now: gateway.now(), state: gateway.selection, settings: config.settings, user })
+      if (selected === undefined) throw NoBackendAvailable(requestedModel, noBackendReason(model))
       const ms = Math.round(performance.now() - startedAt)
       request.log.info(`Selected backend for model '${requestedModel}': provider='${selected.backend.provider.id}', model='${selected.backend.model}', selection_time=${ms}ms`)
       choice = { model, backend: selected.backend, pinned: false, lastResort: selected.lastResort }
