@@ -21,7 +21,7 @@ import { openRedis, registerRateLimit } from './rate-limit.js'
 import { registerRequestLog } from './request-log.js'
 import { registerAdminRoutes } from './routes/admin.js'
 import { healthSummary, registerHealthRoute } from './routes/health.js'
-import { startProber } from './health/prober.js'
+import { startHealthChecks } from './health/checks.js'
 import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
 import { kAccounting, kRoute, kUser } from './symbols.js'
@@ -72,11 +72,9 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
-  const stopProbes = config.settings.healthCheckIntervalMs > 0
-    ? startProber(config.settings.healthCheckIntervalMs, { current: () => gateway.current.config, health: gateway.health, dispatcher: gateway.upstream.dispatcher, now: options.now })
-    : undefined
+  const stopChecks = startHealthChecks({ current: () => gateway.current.config, health: gateway.health, dispatcher: gateway.upstream.dispatcher, now: options.now })
   app.addHook('onClose', async () => {
-    stopProbes?.()
+    stopChecks()
     metrics?.close()
     // A client berry opened is berry's to close; one passed in is the host's.
     if (typeof redisSource === 'string') redis?.disconnect()

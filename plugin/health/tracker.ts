@@ -35,6 +35,8 @@ export interface Outcome {
   kind?: FailureClass
   /** A probe's verdict moves the breaker only, never confidence (real traffic does). */
   probe?: boolean
+  /** A recovery check of an open circuit: failing, it re-opens it with a fresh cooldown, as a failed trial does. */
+  trial?: boolean
 }
 
 /** Weight of the newest latency in the moving average (least_latency). */
@@ -173,7 +175,8 @@ export class HealthTracker {
     // A rejected key will not heal by itself, and a 429 says how long to wait:
     // neither needs a run of failures to be believed.
     const immediate = status === 401 || status === 403 || (status === 429 && outcome.retryAfterMs !== undefined)
-    if (state.state === 'half_open' || immediate || state.consecutiveFailures >= breaker.failureThreshold) {
+    const failedTrial = state.state === 'half_open' || (outcome.trial === true && state.state === 'open')
+    if (failedTrial || immediate || state.consecutiveFailures >= breaker.failureThreshold) {
       state.state = 'open'
       state.recoveryStep = -1
       state.cooldownUntil = now + (status === 429 && outcome.retryAfterMs !== undefined ? outcome.retryAfterMs : breaker.cooldownMs)
