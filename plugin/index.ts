@@ -24,6 +24,7 @@ import { healthSummary, registerHealthRoute } from './routes/health.js'
 import { startHealthChecks } from './health/checks.js'
 import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
+import { registerSmartAiRoutes } from './routes/smart-ai.js'
 import { kAccounting, kRoute, kUser } from './symbols.js'
 import { UsageLedger, type UsageTotals } from './usage/usage-ledger.js'
 import type { BerryUser } from './user.js'
@@ -97,6 +98,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
       await registerRateLimit(authed, gateway, redis)
       registerModelRoutes(authed, gateway, startedAt)
       registerAdminRoutes(authed, gateway)
+      registerSmartAiRoutes(authed, gateway)
 
       await authed.register(async (v1) => {
         v1.setNotFoundHandler(berryNotFoundHandler)
