@@ -1,9 +1,11 @@
 /**
- * What to check: (model, backend) pairs. berry lists them at
- * `GET /admin/backends` for a token with the `admin` tag. With another
- * token only `/v1/models` is open: the backends must then be named, and
- * each is tried with every model (`exact: false`), the pairs berry does not
- * serve being dropped from the results afterwards (see `settle`).
+ * What to check: (model, backend) pairs. berry lists them in its weight
+ * view, `GET /smart-ai/weights`, as the original system's Python checker
+ * read them; a berry without that route lists them at `GET /admin/backends`.
+ * Both need a token with the `admin` tag. With another token only
+ * `/v1/models` is open: the backends must then be named, and each is tried
+ * with every model (`exact: false`), the pairs berry does not serve being
+ * dropped from the results afterwards (see `settle`).
  */
 import { getJson, errorOf, type Connection } from './client.js'
 import type { ProbeResult, Target } from './probe.js'
@@ -30,6 +32,30 @@ interface AdminModel { model: string, key: string, enabled: boolean, backends: A
 function isAdminList (body: unknown): body is { models: AdminModel[] } {
   const models = (body as { models?: unknown } | undefined)?.models
   return Array.isArray(models) && models.every((m) => typeof m?.model === 'string' && Array.isArray(m.backends))
+}
+
+interface WeightsModel { name: string, enabled?: boolean, backends: Array<{ provider: string, enabled?: boolean }> }
+interface WeightsView { models: WeightsModel[], available_models?: Array<{ key?: unknown, name?: unknown }> }
+
+const WEIGHTS_PATH = '/smart-ai/weights?enabled_only=false'
+
+function isWeightsView (body: unknown): body is WeightsView {
+  const models = (body as { models?: unknown } | undefined)?.models
+  return Array.isArray(models) && models.every((m) => typeof m?.name === 'string' && Array.isArray(m.backends) &&
+    m.backends.every((b: unknown) => typeof (b as { provider?: unknown } | null)?.provider === 'string'))
+}
+
+/** The weight view as the admin list: keys come from `available_models` (the original's view has them there). */
+function fromWeightsView (view: WeightsView): AdminModel[] {
+  return view.models.map((model) => {
+    const entry = view.available_models?.find((m) => m.name === model.name)
+    return {
+      model: model.name,
+      key: typeof entry?.key === 'string' ? entry.key : model.name,
+      enabled: model.enabled !== false,
+      backends: model.backends.map((b) => ({ provider: b.provider, enabled: b.enabled !== false }))
+    }
+  })
 }
 
 /** As berry finds a model: by name, by table key, or by the key the name maps to. */
@@ -75,7 +101,7 @@ function fromAdminList (list: AdminModel[], models: readonly string[], backends:
   return { targets, exact: true, notes }
 }
 
-async function fromModelList (conn: Connection, models: readonly string[], backends: readonly string[], refusal: string): Promise<Discovery> {
+async function fromModelList (conn: Connection, models: readonly string[], backends: readonly string[], route: string, refusal: string): Promise<Discovery> {
   let names = [...models]
   if (names.length === 0) {
     const answer = await getJson(conn, '/v1/models')
@@ -87,14 +113,14 @@ async function fromModelList (conn: Connection, models: readonly string[], backe
   }
   if (backends.length === 0) {
     throw new DiscoveryError(
-      `GET /admin/backends was refused (${refusal}), so the backends cannot be listed: ` +
+      `GET ${route} was refused (${refusal}), so the backends cannot be listed: ` +
       'name them with --backends a b ..., or use a token with the \'admin\' tag. ' +
       `Models open to this token: ${names.join(', ') || 'none'}`, 2)
   }
   if (names.length === 0) throw new DiscoveryError('this token may use no model', 2)
   const targets = names.flatMap((model) => backends.map((backend) => ({ model, backend })))
   const exact = models.length > 0
-  const notes = [`GET /admin/backends was refused (${refusal}); checking the named backends` +
+  const notes = [`GET ${route} was refused (${refusal}); checking the named backends` +
     (exact ? '' : ' with every model and leaving out the pairs berry does not serve')]
   return { targets, exact, notes }
 }
@@ -105,28 +131,38 @@ async function fromModelList (conn: Connection, models: readonly string[], backe
  */
 export const DISCOVERY_TIMEOUT_MS = 10_000
 
-export async function discover (backendConn: Connection, wanted: { models: readonly string[], backends: readonly string[] }): Promise<Discovery> {
-  const conn = { ...backendConn, timeoutMs: Math.max(backendConn.timeoutMs, DISCOVERY_TIMEOUT_MS) }
-  let answer
+async function listing (conn: Connection, path: string): Promise<Awaited<ReturnType<typeof getJson>>> {
   try {
-    answer = await getJson(conn, '/admin/backends')
+    return await getJson(conn, path)
   } catch (err) {
     throw new DiscoveryError(`berry at ${conn.url} could not be reached: ${(err as Error).message}`, 1)
   }
-  if (answer.status === 200 && isAdminList(answer.body)) return fromAdminList(answer.body.models, wanted.models, wanted.backends)
+}
+
+export async function discover (backendConn: Connection, wanted: { models: readonly string[], backends: readonly string[] }): Promise<Discovery> {
+  const conn = { ...backendConn, timeoutMs: Math.max(backendConn.timeoutMs, DISCOVERY_TIMEOUT_MS) }
+  let route = '/smart-ai/weights'
+  let answer = await listing(conn, WEIGHTS_PATH)
+  if (answer.status === 200 && isWeightsView(answer.body)) return fromAdminList(fromWeightsView(answer.body), wanted.models, wanted.backends)
+  // 404: a berry from before the weight view, or an app that leaves it out.
+  if (answer.status === 404) {
+    route = '/admin/backends'
+    answer = await listing(conn, route)
+    if (answer.status === 200 && isAdminList(answer.body)) return fromAdminList(answer.body.models, wanted.models, wanted.backends)
+  }
   if (answer.status === 401) {
     throw new DiscoveryError(`berry refused the token (${why(answer.status, answer.body)}); give an API token with --token or BERRY_TOKEN`, 2)
   }
-  // 403: not an admin; 404: an app that does not expose the admin route.
+  // 403: not an admin; 404: no listing route at all.
   if (answer.status === 403 || answer.status === 404) {
     try {
-      return await fromModelList(conn, wanted.models, wanted.backends, why(answer.status, answer.body))
+      return await fromModelList(conn, wanted.models, wanted.backends, route, why(answer.status, answer.body))
     } catch (err) {
       if (err instanceof DiscoveryError) throw err
       throw new DiscoveryError(`berry at ${conn.url} could not be reached: ${(err as Error).message}`, 1)
     }
   }
-  throw new DiscoveryError(`GET /admin/backends failed (${why(answer.status, answer.body)})`, 1)
+  throw new DiscoveryError(`GET ${route} failed (${why(answer.status, answer.body)})`, 1)
 }
 
 /**

@@ -14,7 +14,7 @@ Options:
   --url URL              berry's base URL (env BERRY_URL; default ${DEFAULT_URL})
   --token TOKEN          API token (env BERRY_TOKEN, preferred: not visible in ps)
   --model NAME           only this model (repeatable; default: every model)
-  --backends ID ...      only these backends (default: all, from GET /admin/backends)
+  --backends ID ...      only these backends (default: all, from GET /smart-ai/weights)
   --timeout SECONDS      per backend request (default ${DEFAULT_TIMEOUT_SECONDS})
   --streaming            stream the answers; report the first chunk and its time
   --max-tokens N         max_tokens of each request (default ${DEFAULT_MAX_TOKENS})

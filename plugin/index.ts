@@ -9,10 +9,10 @@ import { UsageLedger, type UsageTotals } from './accounting/usage-ledger.js'
 import { authenticateRequest, authenticationHook } from './auth.js'
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
-import type { BerryConfig } from './config/types.js'
+import type { BerryConfig, SmartAiSettings } from './config/types.js'
 import { berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
 import { InvalidOptions } from './errors.js'
-import { startProber } from './health/prober.js'
+import { startHealthChecks } from './health/checks.js'
 import { HealthTracker } from './health/tracker.js'
 import { redactBerryLogs } from './log-redact.js'
 import { createMetrics, NO_METRICS, type BerryMetrics } from './metrics.js'
@@ -27,6 +27,7 @@ import { registerAdminRoutes } from './routes/admin.js'
 import { healthSummary, registerHealthRoute } from './routes/health.js'
 import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
+import { registerSmartAiRoutes } from './routes/smart-ai.js'
 import { Runtime, type ConfigChange } from './runtime.js'
 import { kRoute, kTally, kUser } from './symbols.js'
 import type { BerryUser } from './user.js'
@@ -61,13 +62,14 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   }
   for (const warning of config.warnings) app.log.warn(warning)
 
-  const health = new HealthTracker()
+  // smart_ai's settings are read on every update, so a reload applies at once.
+  const health = new HealthTracker((): SmartAiSettings => runtime.snapshot.config.settings.smartAi)
   // The metrics read the snapshot in force at scrape time, never before the runtime exists.
   const metrics = options.metrics === false
     ? undefined
     : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot })
   const counted: BerryMetrics = metrics ?? NO_METRICS
-  const runtime = new Runtime(config, { health, series: counted, random: options.random, now: options.now, env: options.env })
+  const runtime: Runtime = new Runtime(config, { health, series: counted, random: options.random, now: options.now, env: options.env })
   const startedAt = Math.floor(options.now() / 1000)
   const ledger = new UsageLedger()
   const redisSource = options.redis ?? config.settings.redisUrl
@@ -80,11 +82,9 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
-  const stopProbes = config.settings.healthCheckIntervalMs > 0
-    ? startProber(config.settings.healthCheckIntervalMs, { current: () => runtime.snapshot.config, health, dispatcher: runtime.upstream.dispatcher, now: options.now })
-    : undefined
+  const stopChecks = startHealthChecks({ current: () => runtime.snapshot.config, health, dispatcher: runtime.upstream.dispatcher, now: options.now })
   app.addHook('onClose', async () => {
-    stopProbes?.()
+    stopChecks()
     metrics?.close()
     // A client berry opened is berry's to close; one passed in is the host's.
     if (typeof redisSource === 'string') redis?.disconnect()
@@ -107,6 +107,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
       await registerRateLimit(authed, runtime, redis)
       registerModelRoutes(authed, runtime, startedAt)
       registerAdminRoutes(authed, runtime)
+      registerSmartAiRoutes(authed, runtime)
 
       await authed.register(async (v1) => {
         v1.setNotFoundHandler(berryNotFoundHandler)

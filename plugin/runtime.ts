@@ -11,6 +11,7 @@ import type { BerryConfig } from './config/types.js'
 import type { HealthTracker } from './health/tracker.js'
 import type { SeriesSource } from './metrics.js'
 import { createDispatcher, type UpstreamDispatcher } from './proxy/dispatcher.js'
+import { SelectionState } from './select/selection-state.js'
 import type { Random } from './select/weighted.js'
 import { buildSnapshot, type Snapshot } from './snapshot.js'
 
@@ -55,6 +56,8 @@ export interface RuntimeOptions {
 export class Runtime {
   #snapshot: Snapshot
   readonly health: HealthTracker
+  /** Per-instance selection state (round_robin turns); kept across reloads. */
+  readonly selection = new SelectionState()
   readonly upstream: UpstreamDispatcher
   readonly random: Random
   /** The injected clock, in ms since the epoch: health timing, Retry-After, usage times. */

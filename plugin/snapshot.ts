@@ -32,11 +32,16 @@ function rateLimitsOf (config: BerryConfig): Map<string, RateLimit> {
   return limits
 }
 
+/** The backends of `model` load balancing may use: enabled, of an enabled provider, weight > 0. */
+export function activeOf (model: Model): readonly Backend[] {
+  return model.backends.filter((b) => b.enabled && b.provider.enabled && b.weight > 0)
+}
+
 export function buildSnapshot (config: BerryConfig, series: SeriesSource): Snapshot {
   const active = new Map<Model, readonly Backend[]>()
   const seriesOf = new Map<Backend, BackendSeries>()
   for (const model of config.models.values()) {
-    active.set(model, Object.freeze(model.backends.filter((b) => b.enabled && b.provider.enabled && b.weight > 0)))
+    active.set(model, Object.freeze(activeOf(model)))
     for (const backend of model.backends) seriesOf.set(backend, series.series(model.name, backend.provider.id))
   }
   return Object.freeze({

@@ -125,11 +125,11 @@ t.test('semantic checks', async (t) => {
     /^providers\.openai\.backend_type: 'anthropic' is not supported; .*point base_url at the provider's OpenAI-compatible endpoint/)
   t.same(problems(BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nheaders = { "Host" = "evil" }')), ['providers.openai.headers.Host: berry sets this header itself'])
   t.same(problems(BASE.replace('model = "gpt-4o"', 'model = "gpt-4o"\nstrategy = "x"')), ['models.gpt_4o.backends[0].strategy: unknown key'])
-  t.same(problems(BASE + '\n[models.z]\nstrategy = "lottery"\nbackends = []\n'), ["models.z.strategy: unknown strategy 'lottery' (one of weighted_random, failover)"])
+  t.same(problems(BASE + '\n[models.z]\nstrategy = "lottery"\nbackends = []\n'), ["models.z.strategy: unknown strategy 'lottery' (one of weighted_random, failover, round_robin, least_latency, random, weighted_failover, smart_weighted_failover, smart_ai)"])
   t.same(problems(BASE + '\n[extra]\nx = 1\n'), ['extra: unknown key'])
 })
 
-t.test('original-system keys: implemented ones load, the others warn once each', async (t) => {
+t.test('original-system keys: every one loads and is honoured, none warns', async (t) => {
   const config = loadConfig(BASE + `
 [settings]
 max_retries = 2
@@ -138,17 +138,91 @@ health_check_interval_seconds = 0
 circuit_breaker_failure_threshold = 4
 circuit_breaker_timeout_seconds = 9
 recovery_check_interval_seconds = 3
-max_internal_retries = 2
+max_internal_retries = 1
 health_check_timeout_seconds = 5
 
 [settings.smart_ai]
-initial_confidence = 0.8
+initial_confidence = 0.7
+min_confidence = 0.1
+enable_time_decay = false
+lightweight_check_interval_seconds = 0
+exploration_ratio = 0.25
+non_premium_stability_bonus = 1.2
+
+[settings.smart_ai.confidence_adjustments]
+success_boost = 0.05
+network_error_penalty = 0.31
+auth_error_penalty = 0.81
+rate_limit_penalty = 0.11
+server_error_penalty = 0.21
+model_error_penalty = 0.32
+timeout_penalty = 0.22
 `)
   t.equal(config.settings.maxAttempts, 2)
   t.equal(config.providers.get('openai')!.timeoutMs, 12_000)
   t.equal(config.settings.breaker.failureThreshold, 4)
-  t.equal(config.warnings.length, 3)
-  t.match(config.warnings.join('\n'), /settings\.smart_ai is accepted for compatibility and ignored/)
+  t.equal(config.settings.recoveryCheckIntervalMs, 3000)
+  t.equal(config.settings.maxInternalRetries, 1)
+  t.equal(config.settings.healthCheckTimeoutMs, 5000)
+  t.same(config.settings.smartAi, {
+    initialConfidence: 0.7,
+    minConfidence: 0.1,
+    enableTimeDecay: false,
+    lightweightCheckIntervalMs: 0,
+    explorationRatio: 0.25,
+    nonPremiumStabilityBonus: 1.2,
+    successBoost: 0.05,
+    penalties: { network: 0.31, auth: 0.81, rate_limit: 0.11, server: 0.21, model: 0.32, timeout: 0.22 }
+  })
+  t.same(config.warnings, [])
+})
+
+t.test('defaults of the health and smart_ai keys are the original system\'s', async (t) => {
+  const { settings } = loadConfig(BASE)
+  t.equal(settings.recoveryCheckIntervalMs, 120_000)
+  t.equal(settings.maxInternalRetries, 2)
+  t.equal(settings.healthCheckTimeoutMs, 10_000)
+  t.equal(settings.healthCheckIntervalMs, 0, 'probes stay off unless asked for')
+  t.same(settings.smartAi, {
+    initialConfidence: 0.8,
+    minConfidence: 0.05,
+    enableTimeDecay: true,
+    lightweightCheckIntervalMs: 600_000,
+    explorationRatio: 0.2,
+    nonPremiumStabilityBonus: 1.1,
+    successBoost: 0.1,
+    penalties: { network: 0.3, auth: 0.8, rate_limit: 0.1, server: 0.2, model: 0.3, timeout: 0.2 }
+  })
+})
+
+t.test('every strategy name the original has used', async (t) => {
+  const names = ['weighted_random', 'failover', 'round_robin', 'least_latency', 'random', 'weighted_failover', 'smart_weighted_failover', 'smart_ai']
+  for (const name of names) {
+    const config = loadConfig(BASE.replace('[[models.gpt_4o.backends]]', `[models.gpt_4o]\nstrategy = "${name}"\n[[models.gpt_4o.backends]]`))
+    t.equal(config.models.get('gpt-4o')!.strategy, name)
+    t.same(config.warnings, [])
+  }
+})
+
+t.test('smart_ai and health keys out of range are errors naming the key', async (t) => {
+  const withSettings = (text: string) => BASE + '\n[settings]\n' + text
+  t.same(problems(withSettings('max_internal_retries = -1')), ['settings.max_internal_retries: must be >= 0'])
+  t.same(problems(withSettings('health_check_timeout_seconds = 0')), ['settings.health_check_timeout_seconds: must be > 0'])
+  t.same(problems(withSettings('[settings.smart_ai]\nexploration_ratio = 1.5')), ['settings.smart_ai.exploration_ratio: must be <= 1'])
+  t.same(problems(withSettings('[settings.smart_ai]\nexploraton_ratio = 0.1')), ['settings.smart_ai.exploraton_ratio: unknown key'])
+  t.same(problems(withSettings('[settings.smart_ai.confidence_adjustments]\nquota_penalty = 0.1')), ['settings.smart_ai.confidence_adjustments.quota_penalty: unknown key'])
+  t.same(problems(withSettings('[settings.smart_ai]\ninitial_confidence = 0.3\nmin_confidence = 0.5')), ['settings.smart_ai.min_confidence: 0.5 is above initial_confidence (0.3)'])
+})
+
+t.test('backend_type: openai by default; claude and gemini only where the caller speaks them', async (t) => {
+  t.equal(loadConfig(BASE).providers.get('openai')!.backendType, 'openai')
+  const claude = BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nbackend_type = "claude"')
+  t.match(problems(claude), [/^providers\.openai\.backend_type: 'claude' is not supported; this berry speaks openai: /])
+  t.equal(loadConfig(claude, { backendTypes: ['openai', 'claude'] }).providers.get('openai')!.backendType, 'claude')
+  const anthropic = BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nbackend_type = "anthropic"')
+  t.equal(loadConfig(anthropic, { backendTypes: ['claude'] }).providers.get('openai')!.backendType, 'claude', 'anthropic is read as claude')
+  t.same(problems(BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nbackend_type = "cohere"')),
+    ["providers.openai.backend_type: unknown backend type 'cohere' (one of openai, claude, anthropic, gemini)"])
 })
 
 t.test('a bad config makes app.ready() reject with the path', async (t) => {

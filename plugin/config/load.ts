@@ -5,32 +5,31 @@
 import { readFileSync } from 'node:fs'
 import { InvalidConfig } from '../errors.js'
 import { modelKeyOf } from '../select/lookup.js'
-import { STRATEGIES, type RawBackend, type RawConfig, type RawModel, type RawProvider, type RawSettings, type RawUser } from './schema.js'
+import { BACKEND_TYPES, STRATEGIES, type RawBackend, type RawConfig, type RawModel, type RawProvider, type RawSettings, type RawUser } from './schema.js'
 import { checker, schemaProblems } from './problems.js'
 import { readConfigSource, substituteEnv, type ConfigSource } from './source.js'
-import type { Backend, BerryConfig, BreakerSettings, Model, PinningPolicy, Provider, Settings, Strategy, User } from './types.js'
+import { resolveSmartAi } from './smart-ai.js'
+import type { Backend, BackendType, BerryConfig, BreakerSettings, Model, PinningPolicy, Provider, Settings, Strategy, User } from './types.js'
 
 export const DEFAULT_TIMEOUT_SECONDS = 30
 export const DEFAULT_MAX_ATTEMPTS = 3
 export const DEFAULT_FAILURE_THRESHOLD = 5
 export const DEFAULT_COOLDOWN_SECONDS = 60
-export const DEFAULT_RECOVERY_CHECK_SECONDS = 10
+export const DEFAULT_RECOVERY_CHECK_SECONDS = 120
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS = 10
+export const DEFAULT_MAX_INTERNAL_RETRIES = 2
 export const DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS = 60
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 1024
 
-/**
- * Keys of the original system that berry accepts and ignores, with one
- * warning each, so old configs load. Paths are relative to the root.
- */
-const ACCEPTED_UNIMPLEMENTED = [
-  ['settings', 'smart_ai'],
-  ['settings', 'max_internal_retries'],
-  ['settings', 'health_check_timeout_seconds']
-] as const
-
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv
+  /**
+   * The `backend_type` values this berry can speak to. Default: `openai`
+   * only; a provider of another type is an error naming it, so no request is
+   * ever sent to it in the wrong protocol.
+   */
+  backendTypes?: readonly BackendType[]
 }
 
 export function loadConfig (source: ConfigSource, options: LoadOptions = {}): BerryConfig {
@@ -44,19 +43,11 @@ export function loadConfig (source: ConfigSource, options: LoadOptions = {}): Be
     throw InvalidConfig(['(root): the config must be a table'])
   }
   const root = value as Record<string, unknown>
-  for (const [table, key] of ACCEPTED_UNIMPLEMENTED) {
-    const section = root[table] as Record<string, unknown> | undefined
-    if (section !== null && typeof section === 'object' && key in section) {
-      warnings.push(`${table}.${key} is accepted for compatibility and ignored: berry does not implement it`)
-      delete section[key]
-    }
-  }
-
   if (!checker.Check(root)) {
     problems.push(...schemaProblems(root))
     throw InvalidConfig(problems)
   }
-  const resolved = resolve(root as RawConfig, problems, warnings)
+  const resolved = resolve(root as RawConfig, options.backendTypes ?? ['openai'], problems, warnings)
   if (problems.length > 0) throw InvalidConfig(problems)
   return resolved
 }
@@ -68,12 +59,15 @@ function breakerOf (raw: RawSettings | RawProvider | undefined, fallback: Breake
   }
 }
 
-function resolveSettings (raw: RawSettings | undefined): Settings {
+function resolveSettings (raw: RawSettings | undefined, problems: string[]): Settings {
   const pinning: PinningPolicy = Array.isArray(raw?.backend_pinning) ? Object.freeze([...raw.backend_pinning]) : (raw?.backend_pinning ?? 'all')
   return {
     requestTimeoutMs: (raw?.request_timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     healthCheckIntervalMs: (raw?.health_check_interval_seconds ?? 0) * 1000,
     recoveryCheckIntervalMs: (raw?.recovery_check_interval_seconds ?? DEFAULT_RECOVERY_CHECK_SECONDS) * 1000,
+    healthCheckTimeoutMs: (raw?.health_check_timeout_seconds ?? DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS) * 1000,
+    maxInternalRetries: raw?.max_internal_retries ?? DEFAULT_MAX_INTERNAL_RETRIES,
+    smartAi: resolveSmartAi(raw?.smart_ai, problems),
     streamIdleTimeoutMs: (raw?.stream_idle_timeout_seconds ?? DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS) * 1000,
     bodyLimit: raw?.body_limit ?? DEFAULT_BODY_LIMIT,
     connectionsPerOrigin: raw?.connections_per_origin ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
@@ -88,11 +82,22 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 // Headers berry owns on the upstream request; a provider may not override them.
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'transfer-encoding', 'connection'])
 
-function resolveProvider (id: string, raw: RawProvider, settings: Settings, problems: string[]): Provider | undefined {
-  const at = `providers.${id}`
-  if (raw.backend_type !== undefined && raw.backend_type !== 'openai') {
-    problems.push(`${at}.backend_type: '${raw.backend_type}' is not supported; berry speaks the OpenAI API only: point base_url at the provider's OpenAI-compatible endpoint and remove backend_type`)
+function resolveBackendType (at: string, raw: string | undefined, supported: readonly BackendType[], problems: string[]): BackendType {
+  if (raw === undefined) return 'openai'
+  if (!(BACKEND_TYPES as readonly string[]).includes(raw)) {
+    problems.push(`${at}.backend_type: unknown backend type '${raw}' (one of ${BACKEND_TYPES.join(', ')})`)
+    return 'openai'
   }
+  const type: BackendType = raw === 'anthropic' ? 'claude' : raw as BackendType
+  if (!supported.includes(type)) {
+    problems.push(`${at}.backend_type: '${raw}' is not supported; this berry speaks ${supported.join(', ')}: point base_url at the provider's OpenAI-compatible endpoint and remove backend_type`)
+  }
+  return type
+}
+
+function resolveProvider (id: string, raw: RawProvider, settings: Settings, backendTypes: readonly BackendType[], problems: string[]): Provider | undefined {
+  const at = `providers.${id}`
+  const backendType = resolveBackendType(at, raw.backend_type, backendTypes, problems)
   let url: URL
   try {
     url = new URL(raw.base_url)
@@ -137,7 +142,8 @@ function resolveProvider (id: string, raw: RawProvider, settings: Settings, prob
     timeoutMs: raw.timeout_seconds === undefined ? settings.requestTimeoutMs : raw.timeout_seconds * 1000,
     maxAttempts: raw.max_retries ?? settings.maxAttempts,
     breaker: breakerOf(raw, settings.breaker),
-    ca
+    ca,
+    backendType
   }
 }
 
@@ -162,13 +168,9 @@ function resolveBackend (model: string, index: number, raw: RawBackend, provider
   }
 }
 
-function resolveStrategy (key: string, raw: RawModel, problems: string[], warnings: string[]): Strategy {
+function resolveStrategy (key: string, raw: RawModel, problems: string[]): Strategy {
   const strategy = raw.strategy ?? 'weighted_random'
   if ((STRATEGIES as readonly string[]).includes(strategy)) return strategy as Strategy
-  if (strategy === 'smart_ai' || strategy === 'weighted_failover') {
-    warnings.push(`models.${key}.strategy: '${strategy}' is not implemented; using 'weighted_random'`)
-    return 'weighted_random'
-  }
   problems.push(`models.${key}.strategy: unknown strategy '${strategy}' (one of ${STRATEGIES.join(', ')})`)
   return 'weighted_random'
 }
@@ -204,12 +206,12 @@ function resolveUser (id: string, raw: RawUser, problems: string[]): User {
   }
 }
 
-function resolve (raw: RawConfig, problems: string[], warnings: string[]): BerryConfig {
-  const settings = resolveSettings(raw.settings)
+function resolve (raw: RawConfig, backendTypes: readonly BackendType[], problems: string[], warnings: string[]): BerryConfig {
+  const settings = resolveSettings(raw.settings, problems)
 
   const providers = new Map<string, Provider>()
   for (const [id, rawProvider] of Object.entries(raw.providers)) {
-    const provider = resolveProvider(id, rawProvider, settings, problems)
+    const provider = resolveProvider(id, rawProvider, settings, backendTypes, problems)
     if (provider !== undefined) providers.set(id, Object.freeze(provider))
   }
 
@@ -232,7 +234,7 @@ function resolve (raw: RawConfig, problems: string[], warnings: string[]): Berry
       name: rawModel.name ?? derivedName(key, backends),
       key,
       enabled: rawModel.enabled ?? true,
-      strategy: resolveStrategy(key, rawModel, problems, warnings),
+      strategy: resolveStrategy(key, rawModel, problems),
       backends: Object.freeze(backends)
     })
     const clash = models.get(model.name)

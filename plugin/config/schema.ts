@@ -3,9 +3,8 @@
  *
  * Key names and defaults follow the original Rust system so its configs keep
  * working. Every object is closed (`additionalProperties: false`): an unknown
- * key is an error, never silently dropped. Keys of the original system that
- * berry accepts but does not implement are removed (with a warning) by
- * `load.ts` before this schema sees them.
+ * key is an error, never silently dropped. Every key the original system
+ * reads is here and does what it says (docs/load-balancing.md).
  */
 import Type from 'typebox'
 
@@ -47,7 +46,20 @@ export const BackendSchema = Type.Object({
   billing_mode: Type.Optional(Type.Union([Type.Literal('per_token'), Type.Literal('per_request')]))
 }, Closed)
 
-export const STRATEGIES = ['weighted_random', 'failover'] as const
+/** Every strategy name the original system has used (plugin/select/strategies.ts implements each). */
+export const STRATEGIES = [
+  'weighted_random',
+  'failover',
+  'round_robin',
+  'least_latency',
+  'random',
+  'weighted_failover',
+  'smart_weighted_failover',
+  'smart_ai'
+] as const
+
+/** `backend_type` values; `anthropic` is read as `claude`. */
+export const BACKEND_TYPES = ['openai', 'claude', 'anthropic', 'gemini'] as const
 
 export const ModelSchema = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1 })),
@@ -72,10 +84,40 @@ export const UserSchema = Type.Object({
   rate_limit: Type.Optional(RateLimitSchema)
 }, Closed)
 
+const Share = Type.Number({ minimum: 0, maximum: 1 })
+
+export const ConfidenceAdjustmentsSchema = Type.Object({
+  success_boost: Type.Optional(Share),
+  network_error_penalty: Type.Optional(Share),
+  auth_error_penalty: Type.Optional(Share),
+  rate_limit_penalty: Type.Optional(Share),
+  server_error_penalty: Type.Optional(Share),
+  model_error_penalty: Type.Optional(Share),
+  timeout_penalty: Type.Optional(Share)
+}, Closed)
+
+export const SmartAiSchema = Type.Object({
+  initial_confidence: Type.Optional(Share),
+  /** The floor: a failing backend keeps this much confidence, so it keeps a trickle of traffic. */
+  min_confidence: Type.Optional(Share),
+  enable_time_decay: Type.Optional(Type.Boolean()),
+  /** Free connectivity checks (`GET {base_url}/models`) of smart_ai backends; 0 is off. */
+  lightweight_check_interval_seconds: Type.Optional(Type.Number({ minimum: 0 })),
+  exploration_ratio: Type.Optional(Share),
+  non_premium_stability_bonus: Type.Optional(Type.Number({ minimum: 0 })),
+  confidence_adjustments: Type.Optional(ConfidenceAdjustmentsSchema)
+}, Closed)
+
 export const SettingsSchema = Type.Object({
   request_timeout_seconds: Type.Optional(PositiveSeconds),
   health_check_interval_seconds: Type.Optional(Type.Number({ minimum: 0 })),
-  recovery_check_interval_seconds: Type.Optional(PositiveSeconds),
+  /** Recovery checks of open per-token backends; 0 is off. */
+  recovery_check_interval_seconds: Type.Optional(Type.Number({ minimum: 0 })),
+  /** Bounds each probe, connectivity check and recovery check. */
+  health_check_timeout_seconds: Type.Optional(PositiveSeconds),
+  /** Draws again when a pick's circuit is open, at most this many times. */
+  max_internal_retries: Type.Optional(Type.Integer({ minimum: 0 })),
+  smart_ai: Type.Optional(SmartAiSchema),
   stream_idle_timeout_seconds: Type.Optional(PositiveSeconds),
   /** Largest JSON request body, in bytes. */
   body_limit: Type.Optional(Count),
@@ -100,3 +142,4 @@ export type RawModel = Type.Static<typeof ModelSchema>
 export type RawBackend = Type.Static<typeof BackendSchema>
 export type RawUser = Type.Static<typeof UserSchema>
 export type RawSettings = Type.Static<typeof SettingsSchema>
+export type RawSmartAi = Type.Static<typeof SmartAiSchema>

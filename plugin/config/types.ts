@@ -26,6 +26,7 @@ export interface Provider {
   readonly breaker: BreakerSettings
   /** PEM text of `ca_file`, trusted for this provider beside the system CAs. */
   readonly ca: string | undefined
+  readonly backendType: BackendType
 }
 
 export interface Backend {
@@ -43,7 +44,35 @@ export interface Backend {
   readonly billingMode: 'per_token' | 'per_request'
 }
 
-export type Strategy = 'weighted_random' | 'failover'
+/** Every strategy name the original system has used; `STRATEGIES` in schema.ts lists them. */
+export type Strategy =
+  | 'weighted_random'
+  | 'failover'
+  | 'round_robin'
+  | 'least_latency'
+  | 'random'
+  | 'weighted_failover'
+  | 'smart_weighted_failover'
+  | 'smart_ai'
+
+/** The protocol a provider speaks (`backend_type`; `anthropic` is read as `claude`). */
+export type BackendType = 'openai' | 'claude' | 'gemini'
+
+/** How confidence moves under `smart_ai`, one class per kind of failure. */
+export type FailureClass = 'network' | 'auth' | 'rate_limit' | 'server' | 'model' | 'timeout'
+
+/** `[settings.smart_ai]`, with the original's defaults. */
+export interface SmartAiSettings {
+  readonly initialConfidence: number
+  readonly minConfidence: number
+  readonly enableTimeDecay: boolean
+  /** Free connectivity checks (`GET {base_url}/models`) of smart_ai backends; 0 is off. */
+  readonly lightweightCheckIntervalMs: number
+  readonly explorationRatio: number
+  readonly nonPremiumStabilityBonus: number
+  readonly successBoost: number
+  readonly penalties: Readonly<Record<FailureClass, number>>
+}
 
 export interface Model {
   /** The public name clients send. */
@@ -77,7 +106,13 @@ export type PinningPolicy = 'all' | 'off' | readonly string[]
 export interface Settings {
   readonly requestTimeoutMs: number
   readonly healthCheckIntervalMs: number
+  /** Recovery checks of open per-token backends (a 1-token completion); 0 is off. */
   readonly recoveryCheckIntervalMs: number
+  /** Bounds each probe, connectivity check and recovery check. */
+  readonly healthCheckTimeoutMs: number
+  /** Draws again when a pick's circuit is open, at most this many times. */
+  readonly maxInternalRetries: number
+  readonly smartAi: SmartAiSettings
   readonly streamIdleTimeoutMs: number
   readonly bodyLimit: number
   readonly connectionsPerOrigin: number
@@ -95,6 +130,6 @@ export interface BerryConfig {
   readonly modelsByKey: ReadonlyMap<string, Model>
   readonly users: readonly User[]
   readonly settings: Settings
-  /** Non-fatal findings (keys accepted but not implemented). */
+  /** Non-fatal findings (an allowed model that does not exist). */
   readonly warnings: readonly string[]
 }

@@ -7,8 +7,15 @@
  *   open --(cooldown over; one trial admitted)--> half_open
  *   half_open --success--> healthy (recovering: weight 10% -> 30% -> 50% -> 100%)
  *   half_open --failure--> open (a fresh cooldown)
+ *
+ * Beside the breaker it keeps smart_ai's confidence in each backend
+ * (confidence.ts, fed by the same outcomes) and a moving average of each
+ * backend's latency (least_latency).
  */
-import type { BreakerSettings } from '../config/types.js'
+import { DEFAULT_SMART_AI } from '../config/smart-ai.js'
+import type { BreakerSettings, FailureClass, SmartAiSettings } from '../config/types.js'
+import { ConfidenceBook } from './confidence.js'
+import { failureClassOf } from './failure-class.js'
 
 export type HealthState = 'healthy' | 'open' | 'half_open'
 
@@ -22,7 +29,18 @@ export interface Outcome {
   error: string
   /** A 429's Retry-After, in milliseconds. */
   retryAfterMs?: number
+  /** No answer in time: a timeout rather than a network error (confidence). */
+  timeout?: boolean
+  /** The failure's class for confidence; derived from status and timeout when absent. */
+  kind?: FailureClass
+  /** A probe's verdict moves the breaker only, never confidence (real traffic does). */
+  probe?: boolean
+  /** A recovery check of an open circuit: failing, it re-opens it with a fresh cooldown, as a failed trial does. */
+  trial?: boolean
 }
+
+/** Weight of the newest latency in the moving average (least_latency). */
+export const LATENCY_EWMA_ALPHA = 0.3
 
 export interface BackendHealth {
   state: HealthState
@@ -57,6 +75,19 @@ function fresh (): BackendHealth {
 
 export class HealthTracker {
   readonly #states = new Map<string, BackendHealth>()
+  readonly #latency = new Map<string, number>()
+  /** smart_ai's confidence per backend, fed by `recordSuccess` and `recordFailure`. */
+  readonly confidence: ConfidenceBook
+
+  /** `smartAi` is read on every update, so a reload's new settings apply at once. */
+  constructor (smartAi: () => SmartAiSettings = () => DEFAULT_SMART_AI) {
+    this.confidence = new ConfidenceBook(smartAi)
+  }
+
+  /** The moving average of a backend's latency to response headers, once one succeeded. */
+  latencyMs (key: string): number | undefined {
+    return this.#latency.get(key)
+  }
 
   #get (key: string): BackendHealth {
     let state = this.#states.get(key)
@@ -112,7 +143,12 @@ export class HealthTracker {
     state.trialStartedAt = now
   }
 
-  recordSuccess (key: string, latencyMs: number, _now: number): void {
+  recordSuccess (key: string, latencyMs: number, now: number, probe = false): void {
+    if (!probe) {
+      const average = this.#latency.get(key)
+      this.#latency.set(key, average === undefined ? latencyMs : average + LATENCY_EWMA_ALPHA * (latencyMs - average))
+      this.confidence.success(key, now)
+    }
     const state = this.#get(key)
     state.successes++
     state.consecutiveFailures = 0
@@ -126,6 +162,10 @@ export class HealthTracker {
   }
 
   recordFailure (key: string, outcome: Outcome, now: number, breaker: BreakerSettings): void {
+    if (outcome.probe !== true) {
+      const kind = outcome.kind ?? failureClassOf(outcome)
+      if (kind !== undefined) this.confidence.failure(key, kind, now)
+    }
     const state = this.#get(key)
     state.failures++
     state.consecutiveFailures++
@@ -135,7 +175,8 @@ export class HealthTracker {
     // A rejected key will not heal by itself, and a 429 says how long to wait:
     // neither needs a run of failures to be believed.
     const immediate = status === 401 || status === 403 || (status === 429 && outcome.retryAfterMs !== undefined)
-    if (state.state === 'half_open' || immediate || state.consecutiveFailures >= breaker.failureThreshold) {
+    const failedTrial = state.state === 'half_open' || (outcome.trial === true && state.state === 'open')
+    if (failedTrial || immediate || state.consecutiveFailures >= breaker.failureThreshold) {
       state.state = 'open'
       state.recoveryStep = -1
       state.cooldownUntil = now + (status === 429 && outcome.retryAfterMs !== undefined ? outcome.retryAfterMs : breaker.cooldownMs)
@@ -147,5 +188,9 @@ export class HealthTracker {
     for (const key of this.#states.keys()) {
       if (!keys.has(key)) this.#states.delete(key)
     }
+    for (const key of this.#latency.keys()) {
+      if (!keys.has(key)) this.#latency.delete(key)
+    }
+    this.confidence.retain(keys)
   }
 }

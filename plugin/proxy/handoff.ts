@@ -17,10 +17,10 @@ import type { FastifyInstance } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import { AllAttemptsFailed, NoBackendAvailable, UpstreamCredentialsRejected, UpstreamRateLimited, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
-import type { Runtime } from '../runtime.js'
-import { selectBackend } from '../select/weighted.js'
-import { activeBackends } from '../snapshot.js'
 import { isRecord } from '../json.js'
+import type { Runtime } from '../runtime.js'
+import { selectBackend } from '../select/dispatch.js'
+import { activeBackends } from '../snapshot.js'
 import { kRoute } from '../symbols.js'
 import { isEventStream, tapBody } from './body-tap.js'
 import { AttemptControl } from './dispatcher.js'
@@ -138,7 +138,16 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
   function failOver (request: ProxiedRequest, reply: ProxiedReply, route: RouteState, why: string): boolean {
     if (route.pinned || route.clientGone || reply.sent || proxyOptions === undefined) return false
     if (route.attempts.length >= route.backend.provider.maxAttempts) return false
-    const next = selectBackend(route.model, activeBackends(route.snapshot, route.model), { health: runtime.health, random: runtime.random, now: runtime.now(), exclude: route.tried })
+    // The same candidates as the first choice (tags included), less those tried.
+    const next = selectBackend(route.model, activeBackends(route.snapshot, route.model), {
+      health: runtime.health,
+      random: runtime.random,
+      now: runtime.now(),
+      exclude: route.tried,
+      state: runtime.selection,
+      settings: route.snapshot.config.settings,
+      user: route.user
+    })
     if (next === undefined) return false
     const from = route.backend
     request.log.warn(`Backend '${from.provider.id}' failed for model '${route.requestedModel}' (${why}); failing over to '${next.backend.provider.id}'`)
@@ -213,7 +222,7 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     const seconds = backend.provider.timeoutMs / 1000
     const result = timeout ? `timeout after ${seconds}s` : reason
     request.log.warn({ provider: backend.provider.id, reason: result }, 'upstream request failed')
-    runtime.health.recordFailure(backend.key, { error: result }, runtime.now(), backend.provider.breaker)
+    runtime.health.recordFailure(backend.key, { error: result, timeout }, runtime.now(), backend.provider.breaker)
     record(route, undefined, result)
     if (failOver(request, reply, route, result)) return
     const single = timeout ? UpstreamTimeout(backend.provider.id, seconds, { cause: error }) : UpstreamUnreachable(backend.provider.id, reason, { cause: error })

@@ -6,11 +6,13 @@ import { errorCode } from '../json.js'
 
 /**
  * Statuses that say the backend, not the client's request, is at fault:
- * rejected credentials, overload, time-outs and server errors. A 400 or 404
- * is the client's business and goes back as it came.
+ * rejected credentials, overload, time-outs, server errors, and a 404: berry
+ * sends every request to a fixed API path, so a 404 means this backend does
+ * not serve the model it is configured with (another backend may). A 400 is
+ * the client's business and goes back as it came.
  */
 export function isBackendFailure (status: number): boolean {
-  return status >= 500 || status === 429 || status === 401 || status === 403 || status === 408
+  return status >= 500 || status === 429 || status === 401 || status === 403 || status === 408 || status === 404
 }
 
 /** Retry-After (seconds or an HTTP date) in milliseconds, capped at an hour. */

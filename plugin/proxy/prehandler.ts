@@ -11,7 +11,7 @@ import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, Pinned
 import { isRecord } from '../json.js'
 import type { Runtime } from '../runtime.js'
 import { findModel, findPinnedBackend, userMayUse } from '../select/lookup.js'
-import { selectBackend } from '../select/weighted.js'
+import { noBackendReason, selectBackend } from '../select/dispatch.js'
 import { activeBackends, type Snapshot } from '../snapshot.js'
 import { kRoute, kUser } from '../symbols.js'
 import { hasTag, type BerryUser } from '../user.js'
@@ -31,11 +31,12 @@ interface Choice {
   readonly lastResort: boolean
 }
 
-function newState (snapshot: Snapshot, choice: Choice, requestedModel: string, body: Record<string, unknown>, path: string): RouteState {
+function newState (snapshot: Snapshot, user: BerryUser, choice: Choice, requestedModel: string, body: Record<string, unknown>, path: string): RouteState {
   // Fields spelled out rather than spread from `choice`: a measurably
   // cheaper object literal on the hot path.
   return {
     snapshot,
+    user,
     model: choice.model,
     backend: choice.backend,
     pinned: choice.pinned,
@@ -90,7 +91,7 @@ export function createPreHandler (runtime: Runtime, routePrefix: string): ProxyP
     if (pinnedId !== undefined) {
       if (!mayPin(user, config.settings.backendPinning)) throw PinningNotAllowed()
       request.log.info(`Using specified backend '${pinnedId}' for model '${requestedModel}'`)
-      const found = findPinnedBackend(config, requestedModel, pinnedId)
+      const found = findPinnedBackend(config, requestedModel, pinnedId, user)
       if (!found.ok) throw PinnedBackendUnavailable(pinnedId, requestedModel, found.reason)
       const ms = Math.round(performance.now() - startedAt)
       request.log.info(`Selected specific backend for model '${requestedModel}': provider='${found.backend.provider.id}', model='${found.backend.model}', selection_time=${ms}ms`)
@@ -98,13 +99,14 @@ export function createPreHandler (runtime: Runtime, routePrefix: string): ProxyP
       delete body.backend
     } else {
       if (model === undefined || !model.enabled) throw ModelNotFound(requestedModel)
-      const selected = selectBackend(model, activeBackends(snapshot, model), { health: runtime.health, random: runtime.random, now: runtime.now() })
-      if (selected === undefined) throw NoBackendAvailable(requestedModel, 'no enabled backend is configured')
+      const active = activeBackends(snapshot, model)
+      const selected = selectBackend(model, active, { health: runtime.health, random: runtime.random, now: runtime.now(), state: runtime.selection, settings: config.settings, user })
+      if (selected === undefined) throw NoBackendAvailable(requestedModel, noBackendReason(active))
       const ms = Math.round(performance.now() - startedAt)
       request.log.info(`Selected backend for model '${requestedModel}': provider='${selected.backend.provider.id}', model='${selected.backend.model}', selection_time=${ms}ms`)
       choice = { model, backend: selected.backend, pinned: false, lastResort: selected.lastResort }
     }
-    request[kRoute] = newState(snapshot, choice, requestedModel, body, path)
+    request[kRoute] = newState(snapshot, user, choice, requestedModel, body, path)
   }
 
   // Callback-shaped: routing is synchronous, and an async hook would cost

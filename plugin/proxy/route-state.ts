@@ -5,6 +5,7 @@
  */
 import type { Backend, Model } from '../config/types.js'
 import type { Snapshot } from '../snapshot.js'
+import type { BerryUser } from '../user.js'
 import type { AttemptControl } from './dispatcher.js'
 
 export interface AttemptRecord {
@@ -21,6 +22,8 @@ export interface AttemptRecord {
 export interface RouteState {
   /** The config snapshot the request was routed with; it finishes on it, whatever a reload does. */
   readonly snapshot: Snapshot
+  /** The caller: failover keeps to the backends their tags allow. */
+  readonly user: BerryUser
   /** The model name as the client sent it (messages quote it back). */
   readonly requestedModel: string
   readonly model: Model

@@ -3,6 +3,7 @@
  * no Fastify. The messages of `findPinnedBackend` are the spec's, to the letter.
  */
 import type { Backend, BerryConfig, Model } from '../config/types.js'
+import { mayUseBackend, type TaggedUser } from './tags.js'
 
 /** `gpt-3.5-turbo` -> `gpt_3_5_turbo`: how the spec's keys name public models. */
 export function modelKeyOf (name: string): string {
@@ -37,14 +38,16 @@ export type PinnedLookup =
  * The spec's `select_specific_backend`: the model must exist and be enabled,
  * and one of its backends must name the provider, with backend and provider
  * both enabled. Health is deliberately not consulted: pinning is how an
- * operator checks a sick backend.
+ * operator checks a sick backend. Permissions are: a backend the user's tags
+ * do not open (select/tags.ts) answers exactly as one that does not exist,
+ * so pinning never bypasses them and reveals nothing.
  */
-export function findPinnedBackend (config: BerryConfig, requestedModel: string, providerId: string): PinnedLookup {
+export function findPinnedBackend (config: BerryConfig, requestedModel: string, providerId: string, user: TaggedUser): PinnedLookup {
   const model = findModel(config, requestedModel)
   if (model === undefined || !model.enabled) {
     return { ok: false, reason: `Model '${requestedModel}' not found` }
   }
-  const backend = model.backends.find((b) => b.provider.id === providerId && b.enabled && b.provider.enabled)
+  const backend = model.backends.find((b) => b.provider.id === providerId && b.enabled && b.provider.enabled && mayUseBackend(user, b))
   if (backend === undefined) {
     return { ok: false, reason: `Backend '${providerId}' not found or disabled for model '${requestedModel}'` }
   }

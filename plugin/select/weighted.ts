@@ -1,14 +1,19 @@
 /**
- * Choosing a backend for a load-balanced request. Pure: randomness and time
- * come in as arguments, so tests use a seeded source and a hand-set clock.
+ * The weighted draw every weighted strategy shares, and `weighted_random`
+ * itself. Pure: randomness comes in as an argument, so tests use a seeded
+ * source.
  */
-import type { Backend, Model } from '../config/types.js'
-import type { HealthTracker } from '../health/tracker.js'
+import type { Backend } from '../config/types.js'
+import type { SelectStrategy } from './strategy.js'
 
 export type Random = () => number
 
 export interface Weighted {
   readonly weight: number
+}
+
+export interface WeightedBackend extends Weighted {
+  readonly backend: Backend
 }
 
 /** One draw with probability proportional to `weight`; undefined when all are 0. */
@@ -28,59 +33,15 @@ export function pickWeighted<T extends Weighted> (items: readonly T[], random: R
   return undefined
 }
 
-export interface SelectContext {
-  readonly health: HealthTracker
-  readonly random: Random
-  readonly now: number
-  /** Backend keys already tried by this request. */
-  readonly exclude?: ReadonlySet<string>
-}
-
-export interface Selection {
-  readonly backend: Backend
-  /** True when every candidate was unhealthy and this one is a last resort. */
-  readonly lastResort: boolean
-}
-
-interface Candidate extends Weighted {
-  readonly backend: Backend
-}
-
 /**
- * Chooses among `active` (the model's backends load balancing may use, from
- * the snapshot) those not excluded.
- * `weighted_random`: a weighted draw among the available backends.
- * `failover`: the available backends of the best (lowest) priority only,
- * weighted among themselves.
- * When none is available, the one whose cooldown ends first is tried rather
- * than failing without trying.
+ * `weighted_random`: a draw among the backends the breaker lets through,
+ * each at its weight times its recovery share (10%, 30%, 50%, then 100%
+ * after an open circuit closes).
  */
-export function selectBackend (model: Model, active: readonly Backend[], ctx: SelectContext): Selection | undefined {
-  const exclude = ctx.exclude
-  const candidates = exclude === undefined || exclude.size === 0 ? active : active.filter((b) => !exclude.has(b.key))
-  if (candidates.length === 0) return undefined
-
-  let available: Candidate[] = []
+export const weightedRandom: SelectStrategy = (candidates, state, { random }) => {
+  const pool: WeightedBackend[] = []
   for (const backend of candidates) {
-    if (ctx.health.isAvailable(backend.key, ctx.now, backend.provider.breaker)) {
-      available.push({ backend, weight: backend.weight * ctx.health.weightFactor(backend.key) })
-    }
+    if (state.available(backend)) pool.push({ backend, weight: backend.weight * state.recoveryFactor(backend) })
   }
-  if (model.strategy === 'failover' && available.length > 0) {
-    const best = Math.min(...available.map((c) => c.backend.priority))
-    available = available.filter((c) => c.backend.priority === best)
-  }
-  const picked = pickWeighted(available, ctx.random)
-  if (picked !== undefined) return { backend: picked.backend, lastResort: false }
-
-  let soonest = candidates[0] as Backend
-  let soonestAt = ctx.health.availableAt(soonest.key, soonest.provider.breaker)
-  for (const backend of candidates) {
-    const at = ctx.health.availableAt(backend.key, backend.provider.breaker)
-    if (at < soonestAt) {
-      soonest = backend
-      soonestAt = at
-    }
-  }
-  return { backend: soonest, lastResort: true }
+  return pickWeighted(pool, random)?.backend
 }

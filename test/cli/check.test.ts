@@ -108,7 +108,7 @@ t.test('without an admin token: backends must be named, then unserved pairs are 
   const { berry } = await startFleet(t)
   const refused = await runCli(['check', '--url', berry.url, '--token', TOKEN])
   t.equal(refused.code, 2)
-  t.match(refused.stderr, "GET /admin/backends was refused (403: This endpoint needs a user with the 'admin' tag)")
+  t.match(refused.stderr, "GET /smart-ai/weights was refused (403: This endpoint needs a user with the 'admin' tag)")
   t.match(refused.stderr, 'name them with --backends')
   t.match(refused.stderr, 'Models open to this token: gpt-4o, claude_sonnet_4')
   t.equal(refused.stdout, '')
@@ -117,7 +117,7 @@ t.test('without an admin token: backends must be named, then unserved pairs are 
   t.equal(named.code, 1)
   const pairs = JSON.parse(named.stdout).results.map((r: { backend: string, model: string, status: string }) => `${r.backend}/${r.model}/${r.status}`)
   t.same(pairs, ['fast/gpt-4o/healthy', 'dead/gpt-4o/unhealthy', 'fast/claude_sonnet_4/healthy'])
-  t.match(named.stderr, 'note: GET /admin/backends was refused')
+  t.match(named.stderr, 'note: GET /smart-ai/weights was refused')
 
   const typo = await runCli(['check', '--url', berry.url, '--token', TOKEN, '--backends', 'nope', '--model', 'gpt-4o', '--json'])
   t.equal(typo.code, 1)

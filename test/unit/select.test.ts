@@ -1,11 +1,12 @@
 /** Pure selection: weights honoured, health respected, last resort, failover tiers. No HTTP. */
 import t from 'tap'
+import { activeOf } from '../../plugin/snapshot.js'
 import { loadConfig } from '../../plugin/config/load.js'
 import { HealthTracker } from '../../plugin/health/tracker.js'
 import { findModel, findPinnedBackend, modelKeyOf, userMayUse } from '../../plugin/select/lookup.js'
-import { pickWeighted, selectBackend } from '../../plugin/select/weighted.js'
-import { NO_METRICS } from '../../plugin/metrics.js'
-import { activeBackends, buildSnapshot } from '../../plugin/snapshot.js'
+import { selectBackend, type SelectContext } from '../../plugin/select/dispatch.js'
+import { SelectionState } from '../../plugin/select/selection-state.js'
+import { pickWeighted } from '../../plugin/select/weighted.js'
 import { seeded } from '../helpers/random.js'
 
 const config = loadConfig(`
@@ -43,8 +44,13 @@ model = "t"
 priority = 1
 `)
 const gpt = config.modelsByKey.get('gpt_4o')!
-const snapshot = buildSnapshot(config, NO_METRICS)
 const breaker = { failureThreshold: 2, cooldownMs: 1000 }
+const anyone = { tags: [] }
+
+/** A selection context with this file's config settings and a user without tags. */
+function ctx (health: HealthTracker, random: () => number, now: number, extra: Partial<SelectContext> = {}): SelectContext {
+  return { health, random, now, state: new SelectionState(), settings: config.settings, user: anyone, ...extra }
+}
 
 t.test('lookup by name, key, and normalised key', async (t) => {
   t.equal(modelKeyOf('gpt-3.5-turbo'), 'gpt_3_5_turbo')
@@ -59,11 +65,11 @@ t.test('lookup by name, key, and normalised key', async (t) => {
 })
 
 t.test('pinned lookup follows select_specific_backend', async (t) => {
-  const ok = findPinnedBackend(config, 'gpt-4o', 'b')
+  const ok = findPinnedBackend(config, 'gpt-4o', 'b', anyone)
   t.ok(ok.ok && ok.backend.model === 'gpt-4o-b')
-  t.same(findPinnedBackend(config, 'gpt-4o', 'c'), { ok: false, reason: "Backend 'c' not found or disabled for model 'gpt-4o'" })
-  t.same(findPinnedBackend(config, 'gpt-4o', 'zzz'), { ok: false, reason: "Backend 'zzz' not found or disabled for model 'gpt-4o'" })
-  t.same(findPinnedBackend(config, 'missing', 'a'), { ok: false, reason: "Model 'missing' not found" })
+  t.same(findPinnedBackend(config, 'gpt-4o', 'c', anyone), { ok: false, reason: "Backend 'c' not found or disabled for model 'gpt-4o'" })
+  t.same(findPinnedBackend(config, 'gpt-4o', 'zzz', anyone), { ok: false, reason: "Backend 'zzz' not found or disabled for model 'gpt-4o'" })
+  t.same(findPinnedBackend(config, 'missing', 'a', anyone), { ok: false, reason: "Model 'missing' not found" })
 })
 
 t.test('a 3:1 weighting holds over 20,000 draws', async (t) => {
@@ -72,7 +78,7 @@ t.test('a 3:1 weighting holds over 20,000 draws', async (t) => {
   const counts: Record<string, number> = { a: 0, b: 0, c: 0 }
   const n = 20_000
   for (let i = 0; i < n; i++) {
-    const s = selectBackend(gpt, activeBackends(snapshot, gpt), { health, random, now: 0 })!
+    const s = selectBackend(gpt, activeOf(gpt), ctx(health, random, 0))!
     counts[s.backend.provider.id]!++
   }
   t.equal(counts.c, 0, 'disabled provider never chosen')
@@ -95,25 +101,25 @@ t.test('unhealthy backends are left out; last resort is the soonest to cool', as
   health.recordFailure(a!.key, { error: 'HTTP 500' }, 0, breaker)
   health.recordFailure(a!.key, { error: 'HTTP 500' }, 0, breaker)
   for (let i = 0; i < 50; i++) {
-    t.equal(selectBackend(gpt, activeBackends(snapshot, gpt), { health, random: seeded(i), now: 10 })!.backend.provider.id, 'b')
+    t.equal(selectBackend(gpt, activeOf(gpt), ctx(health, seeded(i), 10))!.backend.provider.id, 'b')
   }
   health.recordFailure(b!.key, { status: 401, error: 'HTTP 401' }, 500, breaker)
-  const last = selectBackend(gpt, activeBackends(snapshot, gpt), { health, random: seeded(1), now: 600 })!
+  const last = selectBackend(gpt, activeOf(gpt), ctx(health, seeded(1), 600))!
   t.same([last.backend.provider.id, last.lastResort], ['a', true], 'a cools at 1000, b at 1500')
-  t.equal(selectBackend(gpt, activeBackends(snapshot, gpt), { health, random: seeded(1), now: 1000 })!.lastResort, false, 'a admits its trial')
+  t.equal(selectBackend(gpt, activeOf(gpt), ctx(health, seeded(1), 1000))!.lastResort, false, 'a admits its trial')
 })
 
 t.test('exclude skips tried backends', async (t) => {
   const health = new HealthTracker()
-  const s = selectBackend(gpt, activeBackends(snapshot, gpt), { health, random: seeded(3), now: 0, exclude: new Set([gpt.backends[0]!.key]) })
+  const s = selectBackend(gpt, activeOf(gpt), ctx(health, seeded(3), 0, { exclude: new Set([gpt.backends[0]!.key]) }))
   t.equal(s?.backend.provider.id, 'b')
-  t.equal(selectBackend(gpt, activeBackends(snapshot, gpt), { health, random: seeded(3), now: 0, exclude: new Set(gpt.backends.map((b) => b.key)) }), undefined)
+  t.equal(selectBackend(gpt, activeOf(gpt), ctx(health, seeded(3), 0, { exclude: new Set(gpt.backends.map((b) => b.key)) })), undefined)
 })
 
 t.test('failover strategy: best priority first, next tier when it is down', async (t) => {
   const tiered = config.models.get('tiered-model')!
   const health = new HealthTracker()
-  for (let i = 0; i < 20; i++) t.equal(selectBackend(tiered, activeBackends(snapshot, tiered), { health, random: seeded(i), now: 0 })!.backend.provider.id, 'a')
+  for (let i = 0; i < 20; i++) t.equal(selectBackend(tiered, activeOf(tiered), ctx(health, seeded(i), 0))!.backend.provider.id, 'a')
   health.recordFailure(tiered.backends[0]!.key, { status: 403, error: 'HTTP 403' }, 0, breaker)
-  t.equal(selectBackend(tiered, activeBackends(snapshot, tiered), { health, random: seeded(1), now: 1 })!.backend.provider.id, 'b')
+  t.equal(selectBackend(tiered, activeOf(tiered), ctx(health, seeded(1), 1))!.backend.provider.id, 'b')
 })
