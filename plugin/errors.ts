@@ -69,10 +69,10 @@ export function RateLimited (limit: number, window: string, retryAfterSeconds: n
  * the answer and has no equivalent there. Never dropped silently.
  */
 export const UnsupportedParameter = define('BERRY_ERR_UNSUPPORTED_PARAMETER', 400, 'invalid_request_error',
-  (parameter: string, protocol: string, why: string) => `The parameter '${parameter}' cannot be sent to a ${protocol} backend: ${why}`)
+  (parameter: string, protocol: string, why: string) => `The parameter '${parameter}' cannot be sent to a backend speaking ${protocol}: ${why}`)
 /** A route a backend's protocol cannot carry (Anthropic has no embeddings). */
 export const RouteNotServed = define('BERRY_ERR_ROUTE_NOT_SERVED', 400, 'invalid_request_error',
-  (route: string, protocol: string) => `A ${protocol} backend does not serve ${route}`)
+  (route: string, protocol: string) => `A backend speaking ${protocol} does not serve ${route}`)
 export const ModelNotFound = define('BERRY_ERR_MODEL_NOT_FOUND', 404, 'not_found_error',
   (model: string) => `The model '${model}' does not exist`)
 
