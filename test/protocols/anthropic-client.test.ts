@@ -19,7 +19,7 @@ t.test('the minimal request: model, max_tokens as max_completion_tokens, the mes
 
 t.test('system (string or blocks) first; system turns keep their place', async (t) => {
   t.same(convert({ system: 'Be brief.' }).messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }])
-  t.same(convert({ system: [{ type: 'text', text: 'A' }, { type: 'text', text: 'B', cache_control: { type: 'ephemeral' } }] }).messages?.[0],
+  t.same((convert({ system: [{ type: 'text', text: 'A' }, { type: 'text', text: 'B', cache_control: { type: 'ephemeral' } }] }).messages as unknown[])[0],
     { role: 'system', content: [{ type: 'text', text: 'A' }, { type: 'text', text: 'B' }] })
   t.same(convert({ messages: [{ role: 'user', content: 'Hi' }, { role: 'system', content: 'Now terse.' }] }).messages, [{ role: 'user', content: 'Hi' }, { role: 'system', content: 'Now terse.' }])
 })
@@ -169,7 +169,7 @@ t.test('an OpenAI answer as an Anthropic message', async (t) => {
       speed: null
     }
   })
-  for (const [finish, stop] of [['stop', 'end_turn'], ['length', 'max_tokens'], ['content_filter', 'refusal'], ['function_call', 'tool_use']]) {
+  for (const [finish, stop] of [['stop', 'end_turn'], ['length', 'max_tokens'], ['content_filter', 'refusal'], ['function_call', 'tool_use']] as const) {
     t.match(anthropicClient.answer({ choices: [{ message: { content: 'x' }, finish_reason: finish }] }), { stop_reason: stop }, finish)
   }
   t.throws(() => anthropicClient.answer({ nope: true }), { code: 'BERRY_ERR_UPSTREAM_BAD_ANSWER' })

@@ -55,14 +55,14 @@ t.test('the Anthropic SDK against the fake', async (t) => {
 
   t.test('an error event mid-stream and an overloaded_error first both raise APIError', async (t) => {
     fake.behave(anthropic.errorMidStream('overloaded_error'))
-    await t.rejects(client.messages.stream(ask).finalMessage(), { type: 'overloaded_error' })
+    await t.rejects(client.messages.stream(ask).finalMessage(), { type: 'overloaded_error', message: /Overloaded/ })
     fake.behave(anthropic.overloadedFirst())
-    await t.rejects(client.messages.stream(ask).finalMessage(), { type: 'overloaded_error' })
+    await t.rejects(client.messages.stream(ask).finalMessage(), { type: 'overloaded_error', message: /Overloaded/ })
   })
 
   t.test('529, 429 and 500 bodies are read as the SDK reads the API errors', async (t) => {
     fake.behave(anthropic.overloaded())
-    await t.rejects(client.messages.create(ask), { status: 529, type: 'overloaded_error' })
+    await t.rejects(client.messages.create(ask), { status: 529, type: 'overloaded_error', message: /Overloaded/ })
     fake.behave(anthropic.rateLimited())
     await t.rejects(client.messages.create(ask), Anthropic.RateLimitError)
     fake.behave(anthropic.serverError())
@@ -124,11 +124,11 @@ t.test('the Google GenAI SDK against the fake', async (t) => {
     fake.behave(gemini.errorMidStream())
     await t.rejects(async () => {
       for await (const chunk of await ai.models.generateContentStream({ model, contents: 'ping' })) t.ok(chunk)
-    }, { status: 503 })
+    }, { status: 503, message: /overloaded/ })
     fake.behave(gemini.rateLimited())
-    await t.rejects(ai.models.generateContent({ model, contents: 'ping' }), { status: 429 })
+    await t.rejects(ai.models.generateContent({ model, contents: 'ping' }), { status: 429, message: /RESOURCE_EXHAUSTED/ })
     fake.behave(gemini.serverError())
-    await t.rejects(ai.models.generateContent({ model, contents: 'ping' }), { status: 500 })
+    await t.rejects(ai.models.generateContent({ model, contents: 'ping' }), { status: 500, message: /INTERNAL/ })
   })
 
   t.test('a blocked prompt has feedback and no candidate', async (t) => {

@@ -286,7 +286,7 @@ t.test('embeddings: one request per input; float and base64 answers; token array
   const first = encoded.data[0]?.embedding ?? ''
   t.same(Array.from(new Float32Array(new Uint8Array(Buffer.from(first, 'base64')).buffer)), [1, 0.5, -0.25])
   t.throws(() => protocol.request('embeddings', { input: [[1, 2, 3]] }, ctx), { code: 'BERRY_ERR_UNSUPPORTED_PARAMETER', message: /'input\[0\]'.*token arrays/ })
-  t.throws(() => protocol.request('embeddings', { input: [] }, ctx), { statusCode: 400 })
-  t.throws(() => protocol.request('embeddings', { input: 'x', encoding_format: 'int8' }, ctx), { statusCode: 400 })
+  t.throws(() => protocol.request('embeddings', { input: [] }, ctx), { statusCode: 400, message: /'input'/ })
+  t.throws(() => protocol.request('embeddings', { input: 'x', encoding_format: 'int8' }, ctx), { statusCode: 400, message: /'encoding_format'/ })
   t.throws(() => protocol.request('embeddings', { input: 'x', extra: true }, ctx), { code: 'BERRY_ERR_UNSUPPORTED_PARAMETER', message: /'extra'/ })
 })
