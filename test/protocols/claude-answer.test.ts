@@ -74,6 +74,16 @@ t.test('error bodies: the provider\'s message and type kept, the type mapped, no
   t.same(protocol.error(429, body('rate_limit_error', 'Slow down')).body, { error: { message: 'Slow down', type: 'rate_limit_error', code: 'rate_limit_error' } })
   t.same(protocol.error(400, body('invalid_request_error', 'temperature: Extra inputs are not permitted')).body.error.type, 'invalid_request_error')
   t.same(protocol.error(402, body('billing_error', 'Credit balance too low')).body.error.type, 'insufficient_quota')
+  const rows: Array<[string, number, string]> = [
+    ['authentication_error', 401, 'authentication_error'], ['permission_error', 403, 'permission_error'], ['not_found_error', 404, 'not_found_error'],
+    ['conflict_error', 409, 'invalid_request_error'], ['api_error', 500, 'api_error'], ['timeout_error', 504, 'timeout_error']
+  ]
+  for (const [type, status, openAIType] of rows) {
+    t.same(protocol.error(status, body(type, 'm')).body.error, { message: 'm', type: openAIType, code: type }, type)
+  }
+  const failing = protocol.stream('chat', { model: 'm', includeUsage: false })
+  failing.push(Buffer.from(event('error', { error: { type: 'rate_limit_error', message: 'Slow' } })))
+  t.same(failing.failure, { status: 429, type: 'rate_limit_error', message: 'Slow' }, 'the status an error event stands for')
   t.same(protocol.error(413, body('request_too_large', 'Too big')).body, { error: { message: 'Too big', type: 'invalid_request_error', code: 'request_too_large' } })
   t.same(protocol.error(502, '<html>Bad gateway at 10.0.0.1 key=sk-ant-secret</html>'), { status: 502, body: { error: { message: 'The Anthropic backend answered HTTP 502', type: 'api_error', code: null } } })
 })

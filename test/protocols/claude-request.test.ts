@@ -250,3 +250,7 @@ t.test('Claude serves chat only', async (t) => {
 t.test('credentials: the key as a bearer token and the SDK\'s API version', async (t) => {
   t.same(createClaudeProtocol().credentials('sk-ant-1'), { authorization: 'Bearer sk-ant-1', 'anthropic-version': '2026-10-21' })
 })
+
+t.test('author names are left out: Anthropic has none', async (t) => {
+  t.same(convert({ messages: [{ role: 'user', name: 'alice', content: 'Hi' }] }).messages, [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }])
+})
