@@ -12,7 +12,7 @@ import { BerryError, openAIError, UpstreamBadAnswer } from '../errors.js'
 import { typeForStatus } from './error-status.js'
 import { upstreamFailure } from './event-converter.js'
 import { isRecord, parseJson } from './json.js'
-import { ROUTES, withQuery } from './routes.js'
+import { ROUTES, withQuery } from './paths.js'
 import { SseParser, type SseEvent } from './sse-parser.js'
 import type { Api, ConvertedError, Protocol, StreamConverter, StreamFailure } from './types.js'
 

@@ -4,7 +4,7 @@
  * completions or embeddings endpoint.
  */
 import { createdAt, defaultEnv } from '../env.js'
-import { assertServes, withQuery } from '../routes.js'
+import { assertServes, withQuery } from '../paths.js'
 import type { Protocol, ProtocolEnv } from '../types.js'
 import { fromAnthropicMessage } from './answer.js'
 import { anthropicError } from './errors.js'

@@ -5,7 +5,7 @@
  */
 import { InvalidBody } from '../../errors.js'
 import { createdAt, defaultEnv } from '../env.js'
-import { assertServes, withQuery } from '../routes.js'
+import { assertServes, withQuery } from '../paths.js'
 import type { Protocol, ProtocolEnv } from '../types.js'
 import { fromGeminiResponse } from './answer.js'
 import { fromGeminiEmbeddings, geminiModelName, toGeminiEmbedRequest } from './embeddings.js'

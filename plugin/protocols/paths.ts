@@ -1,4 +1,4 @@
-/** The OpenAI routes behind each Api, for messages and passthrough paths. */
+/** Upstream paths: the OpenAI route of each Api, the provider query, the check that a protocol serves a route. */
 import { RouteNotServed } from '../errors.js'
 import type { Api, Protocol } from './types.js'
 
