@@ -64,6 +64,15 @@ export function RateLimited (limit: number, window: string, retryAfterSeconds: n
   return new BerryError('BERRY_ERR_RATE_LIMITED', 429, 'rate_limit_error',
     `Rate limit reached: ${limit} requests per ${window}. Retry in ${retryAfterSeconds}s`, { headers })
 }
+/**
+ * A request a provider's protocol cannot carry: a parameter that would change
+ * the answer and has no equivalent there. Never dropped silently.
+ */
+export const UnsupportedParameter = define('BERRY_ERR_UNSUPPORTED_PARAMETER', 400, 'invalid_request_error',
+  (parameter: string, protocol: string, why: string) => `The parameter '${parameter}' cannot be sent to a backend speaking ${protocol}: ${why}`)
+/** A route a backend's protocol cannot carry (Anthropic has no embeddings). */
+export const RouteNotServed = define('BERRY_ERR_ROUTE_NOT_SERVED', 400, 'invalid_request_error',
+  (route: string, protocol: string) => `A backend speaking ${protocol} does not serve ${route}`)
 export const ModelNotFound = define('BERRY_ERR_MODEL_NOT_FOUND', 404, 'not_found_error',
   (model: string) => `The model '${model}' does not exist`)
 
@@ -107,6 +116,14 @@ export function UpstreamRateLimited (model: string, providers: readonly string[]
     `Rate limit reached for model '${model}' on every backend tried (${providers.join(', ')}).${when}`,
     retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } })
 }
+
+/** An upstream's stream event larger than berry will hold: the stream is given up. */
+export const UpstreamEventTooLarge = define('BERRY_ERR_UPSTREAM_EVENT_TOO_LARGE', 502, 'upstream_error',
+  (limit: number) => `The upstream sent a stream event larger than ${limit} bytes`)
+
+/** A 2xx answer a protocol could not read (not its provider's shape). */
+export const UpstreamBadAnswer = define('BERRY_ERR_UPSTREAM_BAD_ANSWER', 502, 'upstream_error',
+  (detail: string) => `The upstream's answer could not be converted: ${detail}`)
 
 export interface OpenAIErrorBody {
   error: { message: string, type: string, code: string | null, param?: string | null }

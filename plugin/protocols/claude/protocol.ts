@@ -1,0 +1,43 @@
+/**
+ * The Anthropic Messages API behind OpenAI's chat completions
+ * (`backend_type = "claude"` or `"anthropic"`). Chat only: Anthropic has no
+ * completions or embeddings endpoint.
+ */
+import { createdAt, defaultEnv } from '../env.js'
+import { assertServes, withQuery } from '../paths.js'
+import type { Protocol, ProtocolEnv } from '../types.js'
+import { fromAnthropicMessage } from './answer.js'
+import { anthropicError } from './errors.js'
+import { toAnthropicRequest } from './request.js'
+import { AnthropicChatStream } from './stream.js'
+
+/**
+ * The API version the current official SDK sends (@anthropic-ai/sdk 1.x,
+ * `client.ts` buildHeaders); request.ts converts for this version.
+ */
+export const ANTHROPIC_VERSION = '2026-10-21'
+
+/** `/v1/messages` under the base path, whether or not base_url ends in `/v1`. */
+export function messagesPath (basePath: string, query: string): string {
+  const base = basePath.endsWith('/v1') ? basePath.slice(0, -3) : basePath
+  return withQuery(`${base}/v1/messages`, query)
+}
+
+export function createClaudeProtocol (env: ProtocolEnv = defaultEnv): Protocol {
+  const protocol: Protocol = {
+    name: 'claude',
+    serves: (api) => api === 'chat',
+    request (api, body, ctx) {
+      assertServes(protocol, api, 'Anthropic')
+      const params = toAnthropicRequest(body, ctx)
+      return { path: messagesPath(ctx.basePath, ctx.query), body: params, stream: params.stream === true }
+    },
+    // Exactly what the official SDK sends: the key as a bearer token (SDK 1.x
+    // no longer sends x-api-key) and the API version.
+    credentials: (apiKey) => ({ authorization: `Bearer ${apiKey}`, 'anthropic-version': ANTHROPIC_VERSION }),
+    answer: (_api, json) => fromAnthropicMessage(json, createdAt(env)),
+    stream: (_api, options) => new AnthropicChatStream(options, env),
+    error: anthropicError
+  }
+  return protocol
+}

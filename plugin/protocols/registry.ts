@@ -1,0 +1,27 @@
+/**
+ * The protocol of a provider's `backend_type`. A fourth protocol is one new
+ * module and one line here.
+ */
+import { createClaudeProtocol } from './claude/protocol.js'
+import { createGeminiProtocol } from './gemini/protocol.js'
+import { createOpenAIProtocol } from './openai.js'
+import type { Protocol } from './types.js'
+
+const openai = createOpenAIProtocol()
+const claude = createClaudeProtocol()
+const gemini = createGeminiProtocol()
+
+const PROTOCOLS: ReadonlyMap<string, Protocol> = new Map([
+  ['openai', openai],
+  ['claude', claude],
+  ['anthropic', claude],
+  ['gemini', gemini]
+])
+
+/** The `backend_type` values berry knows, for the config schema. */
+export const BACKEND_TYPES: readonly string[] = [...PROTOCOLS.keys()]
+
+/** The protocol for a `backend_type`, or undefined for one berry does not know. */
+export function protocolFor (backendType: string): Protocol | undefined {
+  return PROTOCOLS.get(backendType)
+}
