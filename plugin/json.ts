@@ -16,3 +16,8 @@ export function errorCode (error: unknown): string | undefined {
 export function errorMessage (error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
+
+/** Whether `value` is one of `list` (a literal union's values). */
+export function isOneOf<T extends string> (list: readonly T[], value: string): value is T {
+  return list.some((item) => item === value)
+}

@@ -64,37 +64,37 @@ export interface ResolvedOptions {
   readonly redis: string | Redis | undefined
 }
 
-function optionalFunction<T> (value: unknown, name: string): T | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'function') throw InvalidOptions(`'${name}' must be a function`)
-  return value as T
+// The checks below hold for callers in plain JavaScript too: each option is
+// typed, but what arrives at run time is checked before it is trusted.
+
+function optionalFunction<T> (value: T | undefined, name: string): T | undefined {
+  if (value !== undefined && typeof value !== 'function') throw InvalidOptions(`'${name}' must be a function`)
+  return value
 }
 
-function resolveMetrics (value: unknown): ResolvedMetricsOptions | false {
+/** Whether `value` has each of `methods` as a function (a duck-typed client or registry). */
+function hasMethods (value: unknown, methods: readonly string[]): boolean {
+  return value !== null && typeof value === 'object' && methods.every((name) => typeof Reflect.get(value, name) === 'function')
+}
+
+function resolveMetrics (value: false | MetricsOptions | undefined): ResolvedMetricsOptions | false {
   if (value === false) return false
   if (value === undefined) return { path: DEFAULT_METRICS_PATH, public: false, registry: undefined }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw InvalidOptions("'metrics' must be false or an object")
-  const { path = DEFAULT_METRICS_PATH, public: open = false, registry } = value as Record<string, unknown>
+  const { path = DEFAULT_METRICS_PATH, public: open = false, registry } = value
   if (typeof path !== 'string' || !/^\/[^?#\s]*$/.test(path) || (path.length > 1 && path.endsWith('/'))) {
     throw InvalidOptions("'metrics.path' must be a path like '/metrics' (leading slash, no trailing slash)")
   }
   if (typeof open !== 'boolean') throw InvalidOptions("'metrics.public' must be a boolean")
-  if (registry !== undefined) {
-    const r = registry as Partial<Registry> | null
-    if (r === null || typeof r !== 'object' || typeof r.registerMetric !== 'function' || typeof r.metrics !== 'function') {
-      throw InvalidOptions("'metrics.registry' must be a prom-client Registry")
-    }
+  if (registry !== undefined && !hasMethods(registry, ['registerMetric', 'metrics'])) {
+    throw InvalidOptions("'metrics.registry' must be a prom-client Registry")
   }
-  return { path, public: open, registry: registry as Registry | undefined }
+  return { path, public: open, registry }
 }
 
-function resolveRedis (value: unknown): string | Redis | undefined {
+function resolveRedis (value: string | Redis | undefined): string | Redis | undefined {
   if (value === undefined) return undefined
-  if (typeof value === 'string') {
-    if (!/^rediss?:\/\//.test(value)) throw InvalidOptions("'redis' must be a redis:// or rediss:// URL, or an ioredis client")
-    return value
-  }
-  if (value !== null && typeof value === 'object' && typeof (value as Partial<Redis>).defineCommand === 'function') return value as Redis
+  if (typeof value === 'string' ? /^rediss?:\/\//.test(value) : hasMethods(value, ['defineCommand'])) return value
   throw InvalidOptions("'redis' must be a redis:// or rediss:// URL, or an ioredis client")
 }
 
@@ -111,12 +111,12 @@ export function resolveOptions (opts: Partial<BerryOptions> | undefined): Resolv
   return {
     config,
     prefix,
-    authenticate: optionalFunction<Authenticate>(opts.authenticate, 'authenticate'),
-    random: optionalFunction<Random>(opts.random, 'random') ?? Math.random,
-    now: optionalFunction<() => number>(opts.now, 'now') ?? Date.now,
+    authenticate: optionalFunction(opts.authenticate, 'authenticate'),
+    random: optionalFunction(opts.random, 'random') ?? Math.random,
+    now: optionalFunction(opts.now, 'now') ?? Date.now,
     env: opts.env,
     metrics: resolveMetrics(opts.metrics),
-    onUsage: optionalFunction<(record: UsageRecord) => void>(opts.onUsage, 'onUsage'),
+    onUsage: optionalFunction(opts.onUsage, 'onUsage'),
     redis: resolveRedis(opts.redis)
   }
 }

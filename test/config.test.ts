@@ -121,8 +121,6 @@ t.test('semantic checks', async (t) => {
   t.same(problems(BASE + '\n[users.b]\ntoken = "tok-a"\n'), ['users.b.token: the same token as users.a'])
   t.same(problems(BASE + '\n[models.other]\nname = "gpt-4o"\n[[models.other.backends]]\nprovider = "openai"\nmodel = "y"\n'),
     ["models.other.name: public model name 'gpt-4o' is already used by models.gpt_4o"])
-  t.match(problems(BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nbackend_type = "anthropic"'))[0],
-    /^providers\.openai\.backend_type: 'anthropic' is not supported; .*point base_url at the provider's OpenAI-compatible endpoint/)
   t.same(problems(BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nheaders = { "Host" = "evil" }')), ['providers.openai.headers.Host: berry sets this header itself'])
   t.same(problems(BASE.replace('model = "gpt-4o"', 'model = "gpt-4o"\nstrategy = "x"')), ['models.gpt_4o.backends[0].strategy: unknown key'])
   t.same(problems(BASE + '\n[models.z]\nstrategy = "lottery"\nbackends = []\n'), ["models.z.strategy: unknown strategy 'lottery' (one of weighted_random, failover, round_robin, least_latency, random, weighted_failover, smart_weighted_failover, smart_ai)"])
@@ -214,13 +212,12 @@ t.test('smart_ai and health keys out of range are errors naming the key', async 
   t.same(problems(withSettings('[settings.smart_ai]\ninitial_confidence = 0.3\nmin_confidence = 0.5')), ['settings.smart_ai.min_confidence: 0.5 is above initial_confidence (0.3)'])
 })
 
-t.test('backend_type: openai by default; claude and gemini only where the caller speaks them', async (t) => {
+t.test('backend_type: openai by default, claude (alias anthropic) and gemini', async (t) => {
   t.equal(loadConfig(BASE).providers.get('openai')!.backendType, 'openai')
-  const claude = BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nbackend_type = "claude"')
-  t.match(problems(claude), [/^providers\.openai\.backend_type: 'claude' is not supported; this berry speaks openai: /])
-  t.equal(loadConfig(claude, { backendTypes: ['openai', 'claude'] }).providers.get('openai')!.backendType, 'claude')
-  const anthropic = BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nbackend_type = "anthropic"')
-  t.equal(loadConfig(anthropic, { backendTypes: ['claude'] }).providers.get('openai')!.backendType, 'claude', 'anthropic is read as claude')
+  const typed = (type: string) => BASE.replace('api_key = "sk-x"', `api_key = "sk-x"\nbackend_type = "${type}"`)
+  t.equal(loadConfig(typed('claude')).providers.get('openai')!.backendType, 'claude')
+  t.equal(loadConfig(typed('anthropic')).providers.get('openai')!.backendType, 'claude', 'anthropic is read as claude')
+  t.equal(loadConfig(typed('gemini')).providers.get('openai')!.backendType, 'gemini')
   t.same(problems(BASE.replace('api_key = "sk-x"', 'api_key = "sk-x"\nbackend_type = "cohere"')),
     ["providers.openai.backend_type: unknown backend type 'cohere' (one of openai, claude, anthropic, gemini)"])
 })

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { InvalidConfig } from '../errors.js'
+import { errorCode, isOneOf, isRecord } from '../json.js'
 import { modelKeyOf } from '../select/lookup.js'
 import { BACKEND_TYPES, STRATEGIES, type RawBackend, type RawConfig, type RawModel, type RawProvider, type RawSettings, type RawUser } from './schema.js'
 import { checker, schemaProblems } from './problems.js'
@@ -24,12 +25,6 @@ export const DEFAULT_CONNECTIONS_PER_ORIGIN = 1024
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv
-  /**
-   * The `backend_type` values this berry can speak to. Default: `openai`
-   * only; a provider of another type is an error naming it, so no request is
-   * ever sent to it in the wrong protocol.
-   */
-  backendTypes?: readonly BackendType[]
 }
 
 export function loadConfig (source: ConfigSource, options: LoadOptions = {}): BerryConfig {
@@ -39,15 +34,12 @@ export function loadConfig (source: ConfigSource, options: LoadOptions = {}): Be
   const problems: string[] = []
   const warnings: string[] = []
   const value = substituteEnv(read.value, options.env ?? process.env, '', problems)
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw InvalidConfig(['(root): the config must be a table'])
-  }
-  const root = value as Record<string, unknown>
-  if (!checker.Check(root)) {
-    problems.push(...schemaProblems(root))
+  if (!isRecord(value)) throw InvalidConfig(['(root): the config must be a table'])
+  if (!checker.Check(value)) {
+    problems.push(...schemaProblems(value))
     throw InvalidConfig(problems)
   }
-  const resolved = resolve(root as RawConfig, options.backendTypes ?? ['openai'], problems, warnings)
+  const resolved = resolve(value, problems, warnings)
   if (problems.length > 0) throw InvalidConfig(problems)
   return resolved
 }
@@ -82,22 +74,21 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 // Headers berry owns on the upstream request; a provider may not override them.
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'transfer-encoding', 'connection'])
 
-function resolveBackendType (at: string, raw: string | undefined, supported: readonly BackendType[], problems: string[]): BackendType {
+/** `backend_type` values as written, to the protocol berry speaks (`anthropic` is the original's other name for `claude`). */
+const BACKEND_TYPE_NAMES: Readonly<Record<(typeof BACKEND_TYPES)[number], BackendType>> = { openai: 'openai', claude: 'claude', anthropic: 'claude', gemini: 'gemini' }
+
+function resolveBackendType (at: string, raw: string | undefined, problems: string[]): BackendType {
   if (raw === undefined) return 'openai'
-  if (!(BACKEND_TYPES as readonly string[]).includes(raw)) {
+  if (!isOneOf(BACKEND_TYPES, raw)) {
     problems.push(`${at}.backend_type: unknown backend type '${raw}' (one of ${BACKEND_TYPES.join(', ')})`)
     return 'openai'
   }
-  const type: BackendType = raw === 'anthropic' ? 'claude' : raw as BackendType
-  if (!supported.includes(type)) {
-    problems.push(`${at}.backend_type: '${raw}' is not supported; this berry speaks ${supported.join(', ')}: point base_url at the provider's OpenAI-compatible endpoint and remove backend_type`)
-  }
-  return type
+  return BACKEND_TYPE_NAMES[raw]
 }
 
-function resolveProvider (id: string, raw: RawProvider, settings: Settings, backendTypes: readonly BackendType[], problems: string[]): Provider | undefined {
+function resolveProvider (id: string, raw: RawProvider, settings: Settings, problems: string[]): Provider | undefined {
   const at = `providers.${id}`
-  const backendType = resolveBackendType(at, raw.backend_type, backendTypes, problems)
+  const backendType = resolveBackendType(at, raw.backend_type, problems)
   let url: URL
   try {
     url = new URL(raw.base_url)
@@ -126,7 +117,7 @@ function resolveProvider (id: string, raw: RawProvider, settings: Settings, back
     try {
       ca = readFileSync(raw.ca_file, 'utf8')
     } catch (err) {
-      problems.push(`${at}.ca_file: cannot read '${raw.ca_file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+      problems.push(`${at}.ca_file: cannot read '${raw.ca_file}' (${errorCode(err) ?? 'error'})`)
     }
   }
   return {
@@ -170,7 +161,7 @@ function resolveBackend (model: string, index: number, raw: RawBackend, provider
 
 function resolveStrategy (key: string, raw: RawModel, problems: string[]): Strategy {
   const strategy = raw.strategy ?? 'weighted_random'
-  if ((STRATEGIES as readonly string[]).includes(strategy)) return strategy as Strategy
+  if (isOneOf(STRATEGIES, strategy)) return strategy
   problems.push(`models.${key}.strategy: unknown strategy '${strategy}' (one of ${STRATEGIES.join(', ')})`)
   return 'weighted_random'
 }
@@ -206,12 +197,12 @@ function resolveUser (id: string, raw: RawUser, problems: string[]): User {
   }
 }
 
-function resolve (raw: RawConfig, backendTypes: readonly BackendType[], problems: string[], warnings: string[]): BerryConfig {
+function resolve (raw: RawConfig, problems: string[], warnings: string[]): BerryConfig {
   const settings = resolveSettings(raw.settings, problems)
 
   const providers = new Map<string, Provider>()
   for (const [id, rawProvider] of Object.entries(raw.providers)) {
-    const provider = resolveProvider(id, rawProvider, settings, backendTypes, problems)
+    const provider = resolveProvider(id, rawProvider, settings, problems)
     if (provider !== undefined) providers.set(id, Object.freeze(provider))
   }
 

@@ -3,6 +3,7 @@
  * TOML path (`models.gpt_4o.backends[1].weight: must be >= 0`).
  */
 import { Compile } from 'typebox/compile'
+import { isRecord } from '../json.js'
 import { ConfigSchema } from './schema.js'
 
 export const checker = Compile(ConfigSchema)
@@ -18,6 +19,12 @@ export function tomlPath (pointer: string): string {
   return out || '(root)'
 }
 
+/** The strings listed under `key` of a typebox error's params. */
+function stringsAt (params: unknown, key: string): string[] {
+  const list: unknown = isRecord(params) ? params[key] : undefined
+  return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : []
+}
+
 export function schemaProblems (root: unknown): string[] {
   const seen = new Set<string>()
   for (const error of checker.Errors(root)) {
@@ -26,13 +33,13 @@ export function schemaProblems (root: unknown): string[] {
     if (error.keyword === 'boolean') continue
     const path = tomlPath(error.instancePath)
     let message: string
-    const params = error.params as Record<string, unknown>
+    const params: unknown = error.params
     if (error.keyword === 'additionalProperties') {
-      const keys = (params.additionalProperties as string[] | undefined) ?? []
+      const keys = stringsAt(params, 'additionalProperties')
       for (const key of keys) seen.add(`${path === '(root)' ? key : `${path}.${key}`}: unknown key`)
       continue
     } else if (error.keyword === 'required') {
-      const keys = (params.requiredProperties as string[] | undefined) ?? []
+      const keys = stringsAt(params, 'requiredProperties')
       message = `missing required key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`
     } else {
       message = error.message

@@ -8,7 +8,7 @@
  * checked (their provider may bill the model list too).
  */
 import type { Dispatcher } from 'undici'
-import type { Backend, BerryConfig } from '../config/types.js'
+import type { Backend, BerryConfig, Provider } from '../config/types.js'
 import { openAIModelsRequest, sendCheck, type ModelsRequestBuilder } from './check-request.js'
 import { activeOf } from '../snapshot.js'
 import type { HealthTracker } from './tracker.js'
@@ -22,15 +22,25 @@ export interface ConnectivityDeps {
 }
 
 /** smart_ai backends to check, by provider id. */
-export function connectivityTargets (config: BerryConfig): Map<string, Backend[]> {
-  const byProvider = new Map<string, Backend[]>()
+/** A provider and the backends a connectivity check of it speaks for. */
+export interface ConnectivityTarget {
+  readonly provider: Provider
+  readonly backends: Backend[]
+}
+
+/** By provider id. */
+export function connectivityTargets (config: BerryConfig): Map<string, ConnectivityTarget> {
+  const byProvider = new Map<string, ConnectivityTarget>()
   for (const model of config.models.values()) {
     if (model.strategy !== 'smart_ai' || !model.enabled) continue
     for (const backend of activeOf(model)) {
       if (backend.billingMode === 'per_request') continue
-      const list = byProvider.get(backend.provider.id) ?? []
-      if (!list.some((b) => b.key === backend.key)) list.push(backend)
-      byProvider.set(backend.provider.id, list)
+      let target = byProvider.get(backend.provider.id)
+      if (target === undefined) {
+        target = { provider: backend.provider, backends: [] }
+        byProvider.set(backend.provider.id, target)
+      }
+      if (!target.backends.some((b) => b.key === backend.key)) target.backends.push(backend)
     }
   }
   return byProvider
@@ -39,11 +49,10 @@ export function connectivityTargets (config: BerryConfig): Map<string, Backend[]
 export async function runConnectivityChecks (deps: ConnectivityDeps): Promise<Array<{ provider: string, ok: boolean }>> {
   const config = deps.current()
   const build = deps.modelsRequest ?? openAIModelsRequest
-  return Promise.all([...connectivityTargets(config)].map(async ([id, backends]) => {
-    const provider = (backends[0] as Backend).provider
+  return Promise.all([...connectivityTargets(config).values()].map(async ({ provider, backends }) => {
     const check = await sendCheck(deps.dispatcher, provider.origin, build(provider), config.settings.healthCheckTimeoutMs)
     const now = deps.now()
     for (const backend of backends) deps.health.confidence.connectivity(backend.key, check.ok, now)
-    return { provider: id, ok: check.ok }
+    return { provider: provider.id, ok: check.ok }
   }))
 }

@@ -42,13 +42,13 @@ export async function probeProvider (provider: Provider, deps: ProbeDeps): Promi
 }
 
 export function probedProviders (config: BerryConfig): Provider[] {
-  const ids = new Set<string>()
+  const probed = new Set<Provider>()
   for (const model of config.models.values()) {
     for (const backend of model.backends) {
-      if (backend.enabled && backend.provider.enabled && backend.billingMode !== 'per_request') ids.add(backend.provider.id)
+      if (backend.enabled && backend.provider.enabled && backend.billingMode !== 'per_request') probed.add(backend.provider)
     }
   }
-  return [...ids].map((id) => config.providers.get(id) as Provider)
+  return [...probed]
 }
 
 export async function runProbes (deps: ProbeDeps): Promise<void> {

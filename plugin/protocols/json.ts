@@ -5,9 +5,9 @@
  * be converted is a 400 that says where.
  */
 import { InvalidBody } from '../errors.js'
-import { isRecord } from '../json.js'
+import { isOneOf, isRecord } from '../json.js'
 
-export { isRecord }
+export { isOneOf, isRecord }
 
 export function readRecord (value: unknown, path: string): Record<string, unknown> {
   if (!isRecord(value)) throw InvalidBody(`'${path}' must be an object`)
@@ -52,7 +52,8 @@ export function readStrings (value: unknown, path: string): string[] {
 /** JSON text to a value, or undefined when it is not JSON. */
 export function parseJson (text: string): unknown {
   try {
-    return JSON.parse(text) as unknown
+    const value: unknown = JSON.parse(text)
+    return value
   } catch {
     return undefined
   }

@@ -112,14 +112,14 @@ export function selectBackend (model: Model, active: readonly Backend[], ctx: Se
     return { backend: pick, lastResort: !candidates.some((b) => view.available(b)) }
   }
 
-  let soonest = candidates[0] as Backend
-  let soonestAt = ctx.health.availableAt(soonest.key, soonest.provider.breaker)
+  let soonest: Backend | undefined
+  let soonestAt = Infinity
   for (const backend of candidates) {
     const at = ctx.health.availableAt(backend.key, backend.provider.breaker)
-    if (at < soonestAt) {
+    if (soonest === undefined || at < soonestAt) {
       soonest = backend
       soonestAt = at
     }
   }
-  return { backend: soonest, lastResort: true }
+  return soonest === undefined ? undefined : { backend: soonest, lastResort: true }
 }

@@ -20,7 +20,7 @@ export function seesEveryBackend (user: TaggedUser): boolean {
 }
 
 export function mayUseBackend (user: TaggedUser, backend: Backend): boolean {
-  if (backend.tags.length === 0 || seesEveryBackend(user)) return true
-  const tags = user.tags as readonly string[]
+  const tags = user.tags
+  if (backend.tags.length === 0 || tags === undefined || seesEveryBackend(user)) return true
   return backend.tags.some((tag) => tags.includes(tag))
 }

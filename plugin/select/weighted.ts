@@ -22,15 +22,14 @@ export function pickWeighted<T extends Weighted> (items: readonly T[], random: R
   for (const item of items) total += item.weight
   if (!(total > 0)) return undefined
   let point = random() * total
+  let last: T | undefined
   for (const item of items) {
     point -= item.weight
     if (point < 0) return item
+    if (item.weight > 0) last = item
   }
   // Floating point can leave `point` at a hair above 0 after the last item.
-  for (let i = items.length - 1; i >= 0; i--) {
-    if ((items[i] as T).weight > 0) return items[i]
-  }
-  return undefined
+  return last
 }
 
 /**

@@ -14,6 +14,7 @@
  * time come in as arguments.
  */
 import type { Backend, BerryConfig, FailureClass, Model, Strategy } from '../config/types.js'
+import { FAILURE_CLASSES } from '../health/failure-class.js'
 import type { HealthTracker } from '../health/tracker.js'
 import { PREMIUM_TAG, smartAiWeight } from './smart-ai.js'
 import { TRICKLE_SHARE } from './tiered.js'
@@ -117,7 +118,8 @@ function healthDetails (backend: Backend, inputs: WeightViewInputs): BackendHeal
   const { health, now } = inputs
   const record = health.confidence.record(backend.key)
   const errorCounts: Record<string, number> = {}
-  for (const [kind, count] of Object.entries(record.errorCounts) as Array<[FailureClass, number]>) {
+  for (const kind of FAILURE_CLASSES) {
+    const count = record.errorCounts[kind]
     if (count > 0) errorCounts[ERROR_TYPE_NAMES[kind]] = count
   }
   return {

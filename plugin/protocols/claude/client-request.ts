@@ -20,7 +20,7 @@ import type {
 } from 'openai/resources/chat/completions'
 import { InvalidBody, UnsupportedParameter } from '../../errors.js'
 import { toDataUrl } from '../data-url.js'
-import { optionalString, readArray, readBoolean, readInteger, readNumber, readRecord, readString, readStrings } from '../json.js'
+import { isOneOf, optionalString, readArray, readBoolean, readInteger, readNumber, readRecord, readString, readStrings } from '../json.js'
 import { applyParameters, drop, reject, type RuleTable } from '../parameters.js'
 
 const PROTOCOL = 'OpenAI'
@@ -183,7 +183,7 @@ export function toOpenAIToolChoice (value: unknown): { choice: ChatCompletionToo
 const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const
 
 function isEffort (value: unknown): value is typeof EFFORTS[number] {
-  return (EFFORTS as readonly unknown[]).includes(value)
+  return typeof value === 'string' && isOneOf(EFFORTS, value)
 }
 
 export const CLIENT_PARAMETERS: RuleTable<AnthropicKeys, ChatRequest> = {

@@ -30,7 +30,7 @@ const MEANINGS: Readonly<Record<ErrorType, Meaning>> = {
 }
 
 function meaningOf (type: string, status: number): Meaning {
-  return Object.hasOwn(MEANINGS, type) ? MEANINGS[type as ErrorType] : { status, type: typeForStatus(status) }
+  return (Object.hasOwn(MEANINGS, type) ? Object.entries(MEANINGS).find(([name]) => name === type)?.[1] : undefined) ?? { status, type: typeForStatus(status) }
 }
 
 /** The `error` object of an Anthropic error body or event, when it has one. */

@@ -23,7 +23,7 @@ import type {
 } from 'openai/resources/chat/completions'
 import { InvalidBody, UnsupportedParameter } from '../../errors.js'
 import { isHttpUrl, parseDataUrl } from '../data-url.js'
-import { isRecord, parseJson, readBoolean, readInteger, readNumber, readRecord, readString, readStrings } from '../json.js'
+import { isOneOf, isRecord, parseJson, readBoolean, readInteger, readNumber, readRecord, readString, readStrings } from '../json.js'
 import { readMessages, readToolChoice, readTools, unknownPart, type AssistantMessage, type ChatMessage, type ToolCall } from '../openai-request.js'
 import { applyParameters, drop, isEmptyObject, isFalse, isOne, isTextOnly, isZero, reject, type ParameterTable } from '../parameters.js'
 import type { RequestContext } from '../types.js'
@@ -34,7 +34,7 @@ const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as co
 type ImageMediaType = typeof IMAGE_TYPES[number]
 
 function isImageType (type: string): type is ImageMediaType {
-  return (IMAGE_TYPES as readonly string[]).includes(type)
+  return isOneOf(IMAGE_TYPES, type)
 }
 
 type Turn =
@@ -190,7 +190,7 @@ const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const
 type Effort = typeof EFFORTS[number]
 
 function isEffort (value: unknown): value is Effort {
-  return (EFFORTS as readonly unknown[]).includes(value)
+  return typeof value === 'string' && isOneOf(EFFORTS, value)
 }
 
 /** Whether the client allowed more than one tool call per turn (OpenAI's default). */
