@@ -6,17 +6,22 @@
  * `{"error": {"message", "type", "code"}}`. Messages never carry provider
  * keys, user tokens or upstream addresses: only ids from the config.
  */
+import { isOneOf } from './json.js'
 
-export type OpenAIErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'api_error'
-  | 'upstream_error'
-  | 'timeout_error'
-  | 'service_unavailable'
+const ERROR_TYPES = [
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'rate_limit_error',
+  'insufficient_quota',
+  'api_error',
+  'upstream_error',
+  'timeout_error',
+  'service_unavailable'
+] as const
+
+export type OpenAIErrorType = typeof ERROR_TYPES[number]
 
 export class BerryError extends Error {
   readonly code: string
@@ -103,6 +108,12 @@ export function UpstreamTimeout (provider: string, seconds: number, options: Cau
 
 export function AllAttemptsFailed (model: string, attempts: readonly string[], options: Caused = {}): BerryError {
   return new BerryError('BERRY_ERR_ALL_ATTEMPTS_FAILED', 502, 'upstream_error', `All ${attempts.length} backends tried for model '${model}' failed: ${attempts.join('; ')}`, options)
+}
+
+/** A stream that failed in its provider's own words before its first token, with nowhere to fail over to. */
+export function UpstreamStreamError (provider: string, failure: { readonly status: number, readonly type: string, readonly message: string }, options: Caused = {}): BerryError {
+  const type: OpenAIErrorType = isOneOf(ERROR_TYPES, failure.type) ? failure.type : 'upstream_error'
+  return new BerryError('BERRY_ERR_UPSTREAM_STREAM', failure.status, type, `Backend '${provider}' failed before its first token: ${failure.message}`, options)
 }
 
 /**

@@ -22,6 +22,8 @@ export const DEFAULT_MAX_INTERNAL_RETRIES = 2
 export const DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS = 60
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 1024
+/** The original's `max_tokens` for Claude when the client sends none. */
+export const DEFAULT_MAX_TOKENS = 4096
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv
@@ -134,7 +136,8 @@ function resolveProvider (id: string, raw: RawProvider, settings: Settings, prob
     maxAttempts: raw.max_retries ?? settings.maxAttempts,
     breaker: breakerOf(raw, settings.breaker),
     ca,
-    backendType
+    backendType,
+    defaultMaxTokens: raw.default_max_tokens ?? DEFAULT_MAX_TOKENS
   }
 }
 

@@ -33,6 +33,8 @@ export const ProviderSchema = Type.Object({
   /** PEM file of a CA to trust for this provider, beside the system CAs. */
   ca_file: Type.Optional(Type.String({ minLength: 1 })),
   backend_type: Type.Optional(Type.String()),
+  /** `max_tokens` for protocols that require one (Anthropic) when the client sent none. */
+  default_max_tokens: Type.Optional(Count),
   ...Breaker
 }, Closed)
 

@@ -27,6 +27,8 @@ export interface Provider {
   /** PEM text of `ca_file`, trusted for this provider beside the system CAs. */
   readonly ca: string | undefined
   readonly backendType: BackendType
+  /** `max_tokens` for a protocol that requires one when the client sent none (Anthropic: 4096, as the original). */
+  readonly defaultMaxTokens: number
 }
 
 export interface Backend {

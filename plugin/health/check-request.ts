@@ -1,12 +1,14 @@
 /**
  * The requests berry sends on its own to check a backend, and one function
- * that sends them. Which request a check is (path, credentials, body) is a
- * builder passed in, so a provider speaking another protocol only needs its
- * own builder; the OpenAI ones are the defaults.
+ * that sends them. Each speaks the provider's own protocol (its model list,
+ * a 1-token request in its own shape, its own credentials); a builder can be
+ * passed in instead (tests).
  */
 import type { Dispatcher } from 'undici'
 import type { Backend, Provider } from '../config/types.js'
 import { classifyError } from '../proxy/outcome.js'
+import { protocolOf } from '../protocols/registry.js'
+import { providerHeaders } from '../snapshot.js'
 
 export interface CheckRequest {
   readonly method: 'GET' | 'POST'
@@ -21,28 +23,29 @@ export type ModelsRequestBuilder = (provider: Provider) => CheckRequest
 /** The minimal request that proves a backend answers: a 1-token completion with its upstream model. */
 export type RecoveryRequestBuilder = (backend: Backend) => CheckRequest
 
-function withQuery (path: string, provider: Provider): string {
-  return provider.query === '' ? path : `${path}?${provider.query}`
-}
-
-function openAIHeaders (provider: Provider): Record<string, string> {
-  const headers: Record<string, string> = { ...provider.headers }
-  if (provider.apiKey !== '') headers.authorization = `Bearer ${provider.apiKey}`
-  return headers
-}
-
-export const openAIModelsRequest: ModelsRequestBuilder = (provider) => ({
+/** The provider's model list: free, and it proves the key and the route work. */
+export const modelsRequest: ModelsRequestBuilder = (provider) => ({
   method: 'GET',
-  path: withQuery(`${provider.basePath}/models`, provider),
-  headers: openAIHeaders(provider)
+  path: protocolOf(provider.backendType).modelsPath(provider.basePath, provider.query),
+  headers: providerHeaders(provider)
 })
 
-export const openAIRecoveryRequest: RecoveryRequestBuilder = (backend) => ({
-  method: 'POST',
-  path: withQuery(`${backend.provider.basePath}/chat/completions`, backend.provider),
-  headers: { ...openAIHeaders(backend.provider), 'content-type': 'application/json' },
-  body: JSON.stringify({ model: backend.model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 1, stream: false })
-})
+/** One token of the backend's own model, in its provider's protocol. */
+export const recoveryRequest: RecoveryRequestBuilder = (backend) => {
+  const { provider } = backend
+  const upstream = protocolOf(provider.backendType).request('chat', { model: backend.model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 1, stream: false }, {
+    model: backend.model,
+    basePath: provider.basePath,
+    query: provider.query,
+    defaultMaxTokens: provider.defaultMaxTokens
+  })
+  return {
+    method: 'POST',
+    path: upstream.path,
+    headers: { ...providerHeaders(provider), 'content-type': 'application/json' },
+    body: JSON.stringify(upstream.body)
+  }
+}
 
 export interface CheckResult {
   /** A 2xx answer. */

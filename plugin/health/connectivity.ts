@@ -9,7 +9,7 @@
  */
 import type { Dispatcher } from 'undici'
 import type { Backend, BerryConfig, Provider } from '../config/types.js'
-import { openAIModelsRequest, sendCheck, type ModelsRequestBuilder } from './check-request.js'
+import { modelsRequest, sendCheck, type ModelsRequestBuilder } from './check-request.js'
 import { activeOf } from '../snapshot.js'
 import type { HealthTracker } from './tracker.js'
 
@@ -48,7 +48,7 @@ export function connectivityTargets (config: BerryConfig): Map<string, Connectiv
 
 export async function runConnectivityChecks (deps: ConnectivityDeps): Promise<Array<{ provider: string, ok: boolean }>> {
   const config = deps.current()
-  const build = deps.modelsRequest ?? openAIModelsRequest
+  const build = deps.modelsRequest ?? modelsRequest
   return Promise.all([...connectivityTargets(config).values()].map(async ({ provider, backends }) => {
     const check = await sendCheck(deps.dispatcher, provider.origin, build(provider), config.settings.healthCheckTimeoutMs)
     const now = deps.now()

@@ -9,7 +9,7 @@
  */
 import type { Dispatcher } from 'undici'
 import type { BerryConfig, Provider } from '../config/types.js'
-import { openAIModelsRequest, sendCheck, type ModelsRequestBuilder } from './check-request.js'
+import { modelsRequest, sendCheck, type ModelsRequestBuilder } from './check-request.js'
 import type { HealthTracker } from './tracker.js'
 
 export interface ProbeDeps {
@@ -22,7 +22,7 @@ export interface ProbeDeps {
 }
 
 export async function probeProvider (provider: Provider, deps: ProbeDeps): Promise<{ ok: boolean, result: string }> {
-  const request = (deps.modelsRequest ?? openAIModelsRequest)(provider)
+  const request = (deps.modelsRequest ?? modelsRequest)(provider)
   const check = await sendCheck(deps.dispatcher, provider.origin, request, deps.current().settings.healthCheckTimeoutMs)
   // Any answer below 400 shows the provider up (a redirect included), as before.
   const ok = check.status !== undefined && check.status < 400

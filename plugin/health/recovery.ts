@@ -14,7 +14,7 @@
 import type { Dispatcher } from 'undici'
 import type { Backend, BerryConfig } from '../config/types.js'
 import { failureClassOf } from './failure-class.js'
-import { openAIRecoveryRequest, sendCheck, type CheckResult, type RecoveryRequestBuilder } from './check-request.js'
+import { recoveryRequest, sendCheck, type CheckResult, type RecoveryRequestBuilder } from './check-request.js'
 import type { HealthTracker } from './tracker.js'
 
 export interface RecoveryDeps {
@@ -48,7 +48,7 @@ export interface RecoveryResult extends CheckResult {
 }
 
 export async function checkRecovery (backend: Backend, deps: RecoveryDeps): Promise<RecoveryResult> {
-  const request = (deps.recoveryRequest ?? openAIRecoveryRequest)(backend)
+  const request = (deps.recoveryRequest ?? recoveryRequest)(backend)
   const check = await sendCheck(deps.dispatcher, backend.provider.origin, request, deps.current().settings.healthCheckTimeoutMs)
   const now = deps.now()
   if (check.ok) {

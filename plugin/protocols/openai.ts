@@ -126,6 +126,7 @@ export function createOpenAIProtocol (): Protocol {
       return { path: withQuery(ctx.basePath + ROUTES[api], ctx.query), body, stream: body.stream === true }
     },
     credentials: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+    modelsPath: (basePath, query) => withQuery(`${basePath}/models`, query),
     answer (_api, json) {
       if (!isRecord(json)) throw UpstreamBadAnswer('not a JSON object')
       return json

@@ -5,6 +5,7 @@
 import { createClaudeProtocol } from './claude/protocol.js'
 import { createGeminiProtocol } from './gemini/protocol.js'
 import { createOpenAIProtocol } from './openai.js'
+import type { BackendType } from '../config/types.js'
 import type { Protocol } from './types.js'
 
 const openai = createOpenAIProtocol()
@@ -24,4 +25,11 @@ export const BACKEND_TYPES: readonly string[] = [...PROTOCOLS.keys()]
 /** The protocol for a `backend_type`, or undefined for one berry does not know. */
 export function protocolFor (backendType: string): Protocol | undefined {
   return PROTOCOLS.get(backendType)
+}
+
+const BY_TYPE: Readonly<Record<BackendType, Protocol>> = { openai, claude, gemini }
+
+/** The protocol of a loaded provider's `backend_type` (the config already resolved aliases). */
+export function protocolOf (type: BackendType): Protocol {
+  return BY_TYPE[type]
 }

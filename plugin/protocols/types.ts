@@ -101,6 +101,8 @@ export interface Protocol {
   request (api: Api, body: Record<string, unknown>, ctx: RequestContext): UpstreamRequest
   /** Headers carrying the provider's key; the provider's configured headers apply after these. */
   credentials (apiKey: string): Record<string, string>
+  /** The provider's model list (health probes: free, and it proves the key), with the provider's query. */
+  modelsPath (basePath: string, query: string): string
   /** A whole 2xx JSON answer in OpenAI's shape. */
   answer (api: Api, json: unknown, ctx: AnswerContext): object
   /** A converter for the upstream's event stream. */

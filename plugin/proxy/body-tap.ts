@@ -13,6 +13,7 @@ import { errorCode } from '../json.js'
 import type { BodyTap } from './dispatcher.js'
 import type { BodyWatcher } from './handoff-events.js'
 import { classifyError } from './outcome.js'
+import { streamFailureOf } from './stream-failure.js'
 
 export function isEventStream (contentType: unknown): boolean {
   return typeof contentType === 'string' && contentType.toLowerCase().startsWith('text/event-stream')
@@ -31,6 +32,8 @@ export function streamErrorEvent (provider: string, reason: string): string {
 
 /** Why a body broke off, in the words the client and the log get. */
 function breakReason (error: Error): string {
+  const failure = streamFailureOf(error)
+  if (failure !== undefined) return `the upstream sent an error (${failure.status}): ${failure.message}`
   const { reason, timeout } = classifyError(error)
   return timeout || errorCode(error) === 'UND_ERR_BODY_TIMEOUT' ? 'the upstream went silent' : reason
 }
@@ -42,11 +45,11 @@ export function tapBody (options: { sse: boolean, provider: string, watcher: Bod
     onChunk (chunk) {
       watcher?.onChunk(chunk)
     },
-    onEnd (error) {
+    onEnd (error, usage) {
       if (ended) return undefined
       ended = true
       const detail = error === undefined ? undefined : breakReason(error)
-      watcher?.onEnd({ error: detail })
+      watcher?.onEnd({ error: detail, usage })
       return sse && detail !== undefined ? Buffer.from(streamErrorEvent(provider, detail)) : undefined
     }
   }

@@ -23,8 +23,11 @@
 import type { Duplex } from 'node:stream'
 import { rootCertificates } from 'node:tls'
 import { Agent, Pool, type Dispatcher } from 'undici'
+import type { Usage } from '../accounting/usage-scanner.js'
 import type { BerryConfig } from '../config/types.js'
+import type { StreamConverter } from '../protocols/types.js'
 import { kAttempt } from '../symbols.js'
+import { ConvertingHandler } from './converting-handler.js'
 
 /** Sees the body of the answer berry relays (not of failed attempts). */
 export interface BodyTap {
@@ -32,10 +35,11 @@ export interface BodyTap {
   onChunk (chunk: Buffer): void
   /**
    * The body ended: cleanly (`error` undefined, also when berry's side
-   * aborted it) or because the upstream failed mid-way. May return a last
-   * chunk to end the body with instead of the error (an SSE error event).
+   * aborted it) or because the upstream failed mid-way. `usage` is what a
+   * converted stream reported. May return a last chunk to end the body with
+   * instead of the error (an SSE error event).
    */
-  onEnd (error: Error | undefined): Buffer | undefined
+  onEnd (error: Error | undefined, usage?: Usage): Buffer | undefined
 }
 
 /** What one attempt needs from the dispatcher; travels in its headers object under `kAttempt`. */
@@ -48,6 +52,15 @@ export class AttemptControl {
   abort: ((reason: Error) => void) | undefined = undefined
   /** Set by the handoff when this attempt's answer goes to the client. */
   tap: BodyTap | undefined = undefined
+  /**
+   * For a streamed request: converts the answer's event stream (or only
+   * watches it, for the OpenAI protocol) and says when its first token came.
+   * Until then the response is held back, so an attempt that fails first
+   * can still fail over (converting-handler.ts).
+   */
+  transform: StreamConverter | undefined = undefined
+  /** performance.now() when the upstream's response headers arrived. */
+  headersAt = 0
 
   constructor (headersTimeoutMs: number, bodyTimeoutMs: number) {
     this.headersTimeoutMs = headersTimeoutMs
@@ -56,13 +69,13 @@ export class AttemptControl {
 }
 
 type Handler = Dispatcher.DispatchHandler
-type Abort = (reason?: Error) => void
+export type Abort = (reason?: Error) => void
 
 /**
  * The callback shape undici's own `request()` handler has (undici calls it
  * the legacy shape: onConnect/onHeaders/onData/onComplete/onError).
  */
-interface CallbackHandler extends Handler {
+export interface CallbackHandler extends Handler {
   onConnect (abort: Abort, context?: unknown): void
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean
   onData (chunk: Buffer): boolean
@@ -113,6 +126,7 @@ class AttemptHandler implements CallbackHandler {
   }
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    this.#control.headersAt = performance.now()
     return this.#handler.onHeaders(statusCode, headers, resume, statusText)
   }
 
@@ -158,7 +172,8 @@ class AttemptAgent extends Agent {
     // `opts` is reply-from's own object, made for this one request.
     opts.headersTimeout = control.headersTimeoutMs
     opts.bodyTimeout = control.bodyTimeoutMs
-    return super.dispatch(opts, new AttemptHandler(handler, control))
+    const transform = control.transform
+    return super.dispatch(opts, transform === undefined ? new AttemptHandler(handler, control) : new ConvertingHandler(handler, control, transform))
   }
 }
 

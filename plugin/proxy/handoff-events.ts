@@ -6,6 +6,7 @@
  * waits for a subscriber. Every method is optional.
  */
 import type { FastifyRequest, RawServerBase, RequestGenericInterface } from 'fastify'
+import type { Usage } from '../accounting/usage-scanner.js'
 import type { Backend } from '../config/types.js'
 import type { RouteState } from './route-state.js'
 
@@ -28,6 +29,8 @@ export interface AnswerStart {
 export interface BodyEnd {
   /** Why the upstream broke off mid-body (`the upstream went silent`), else undefined. */
   readonly error: string | undefined
+  /** Tokens a converted answer reported (the OpenAI protocol's are read from the body itself). */
+  readonly usage?: Usage | undefined
 }
 
 /** Watches the body of the answer berry relays (never a failed attempt's). */

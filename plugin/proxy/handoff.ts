@@ -2,12 +2,17 @@
  * The handoff to @fastify/http-proxy, and berry's own failover around it.
  *
  * http-proxy owns the routes; its `handler` option lets berry build the
- * destination (the provider's base path plus the route's path) and call
+ * destination (the attempt's path in its backend's protocol) and call
  * `reply.from()` once per attempt. reply-from's own retry re-sends to the
  * same URL and skips POSTs, so failover happens here: when an attempt fails
  * before anything reached the client (`onError`, or a failing status in
  * `onResponse`), the failed body is drained, its headers are taken back, and
- * `reply.from()` runs again for the next backend.
+ * `reply.from()` runs again for the next backend, with the body converted
+ * for that backend's protocol (attempt.ts).
+ *
+ * Answers in another protocol than OpenAI's are converted: streams as they
+ * pass (converting-handler.ts), JSON answers and error bodies once read
+ * whole (whole-body.ts).
  *
  * What happens along the way is told to subscribers (handoff-events.ts);
  * what happens when the client leaves is in client-disconnect.ts.
@@ -16,22 +21,28 @@ import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { FastifyInstance } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { AllAttemptsFailed, NoBackendAvailable, UpstreamCredentialsRejected, UpstreamRateLimited, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
-import { isRecord } from '../json.js'
+import { toUsage } from '../accounting/usage-scanner.js'
+import { UpstreamBadAnswer, UpstreamCredentialsRejected, UpstreamStreamError, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
+import { errorMessage, isRecord } from '../json.js'
+import { includeUsage } from '../protocols/openai-request.js'
 import type { Runtime } from '../runtime.js'
 import { selectBackend } from '../select/dispatch.js'
-import { activeBackends } from '../snapshot.js'
+import { routableBackends } from '../snapshot.js'
 import { kRoute } from '../symbols.js'
+import { chooseAttempt, prepareAttempt, type Attempt } from './attempt.js'
 import { isEventStream, tapBody } from './body-tap.js'
 import { AttemptControl } from './dispatcher.js'
+import { finalError } from './final-error.js'
 import type { HandoffEvents, ProxiedRequest } from './handoff-events.js'
 import { classifyError, isBackendFailure, parseRetryAfter } from './outcome.js'
-import type { ProxyPreHandler } from './prehandler.js'
-import type { AttemptRecord, RouteState } from './route-state.js'
+import { PROXIED_APIS, type ProxyPreHandler } from './prehandler.js'
+import type { RouteState } from './route-state.js'
+import { streamFailureOf } from './stream-failure.js'
 import { clientResponseHeaders, upstreamRequestHeaders, type AttemptHeaders } from './upstream-headers.js'
+import { readWholeBody } from './whole-body.js'
 
 /** Paths under `/v1` that berry proxies. */
-export const PROXIED_ROUTES = ['/chat/completions', '/completions', '/embeddings'] as const
+export const PROXIED_ROUTES: readonly string[] = Object.keys(PROXIED_APIS)
 
 // The packages' own types for what berry hands them and gets back.
 type FromOptions = NonNullable<FastifyHttpProxyOptions['replyOptions']>
@@ -73,15 +84,6 @@ function discard (stream: Readable): void {
   if (drained instanceof Promise) drained.catch(() => {})
 }
 
-/** The smallest Retry-After of the attempts, in whole seconds, if any had one. */
-function soonestRetryAfter (attempts: readonly AttemptRecord[]): number | undefined {
-  let soonest: number | undefined
-  for (const attempt of attempts) {
-    if (attempt.retryAfterMs !== undefined && (soonest === undefined || attempt.retryAfterMs < soonest)) soonest = attempt.retryAfterMs
-  }
-  return soonest === undefined ? undefined : Math.ceil(soonest / 1000)
-}
-
 export interface HandoffOptions {
   readonly preHandler: ProxyPreHandler
   readonly events: HandoffEvents
@@ -100,32 +102,33 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
   let proxyOptions: FromOptions | undefined
 
   const originOf = (request: ProxiedRequest): string => routeOf(request).backend.provider.origin
-  // The client's query string never goes upstream; the provider's does.
-  const queryOf = (_search: string | undefined, _url: string, request: ProxiedRequest): string => routeOf(request).backend.provider.query
+  // The client's query string never goes upstream; the attempt's (the
+  // provider's own, Gemini's `alt=sse`) does.
+  const queryOf = (_search: string | undefined, _url: string, request: ProxiedRequest): string => routeOf(request).attempt.query
 
   function send (request: ProxiedRequest, reply: ProxiedReply, base: FromOptions): void {
     const route = routeOf(request)
-    const { backend } = route
+    const { attempt } = route
+    const { backend } = attempt
     const provider = backend.provider
     route.tried.add(backend.key)
     route.attemptStartedAt = performance.now()
-    route.control = new AttemptControl(provider.timeoutMs, route.snapshot.config.settings.streamIdleTimeoutMs)
+    const control = new AttemptControl(provider.timeoutMs, route.snapshot.config.settings.streamIdleTimeoutMs)
+    if (attempt.upstream.stream) control.transform = attempt.link.protocol.stream(route.api, { model: backend.model, includeUsage: includeUsage(route.body) })
+    route.control = control
     runtime.health.attemptStarted(backend.key, runtime.now())
     events.attemptStarted?.(request, route)
-    // The body is berry's own copy (the preHandler took `backend` out), so
-    // setting `model` in place is safe and spares a third copy per attempt.
     // The options are spelled out: spreading an object into a literal is a
     // slow path in V8, and this runs once per attempt (profiled: see
     // benchmarks/README.md).
-    route.body.model = backend.model
-    reply.from(provider.basePath + route.path, {
+    reply.from(attempt.path, {
       rewriteHeaders: base.rewriteHeaders,
       rewriteRequestHeaders,
       onResponse,
       onError,
       getUpstream: originOf,
       queryString: queryOf,
-      body: JSON.stringify(route.body),
+      body: JSON.stringify(attempt.upstream.body),
       contentType: 'application/json'
     })
   }
@@ -138,8 +141,10 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
   function failOver (request: ProxiedRequest, reply: ProxiedReply, route: RouteState, why: string): boolean {
     if (route.pinned || route.clientGone || reply.sent || proxyOptions === undefined) return false
     if (route.attempts.length >= route.backend.provider.maxAttempts) return false
-    // The same candidates as the first choice (tags included), less those tried.
-    const next = selectBackend(route.model, activeBackends(route.snapshot, route.model), {
+    // The same candidates as the first choice (tags included), less those
+    // tried, and converted for the next backend's protocol.
+    const candidates = routableBackends(route.snapshot, route.model, route.api)
+    const ctx = {
       health: runtime.health,
       random: runtime.random,
       now: runtime.now(),
@@ -147,70 +152,124 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
       state: runtime.selection,
       settings: route.snapshot.config.settings,
       user: route.user
-    })
-    if (next === undefined) return false
+    }
+    const chosen = chooseAttempt(() => selectBackend(route.model, candidates, ctx), (backend) => prepareAttempt(route.snapshot, route.api, route.body, backend), route.tried)
+    if (!('attempt' in chosen)) return false
     const from = route.backend
+    const next: Attempt = chosen.attempt
     request.log.warn(`Backend '${from.provider.id}' failed for model '${route.requestedModel}' (${why}); failing over to '${next.backend.provider.id}'`)
     events.failover?.(request, route, from, next.backend)
-    for (const name of route.upstreamHeaderNames) reply.removeHeader(name)
-    route.upstreamHeaderNames = []
+    takeBackHeaders(reply, route)
+    route.attempt = next
     route.backend = next.backend
     send(request, reply, proxyOptions)
     return true
   }
 
-  /** The error for a request whose every attempt failed. */
-  function finalError (route: RouteState, single: BerryError, cause: unknown): BerryError {
-    const { attempts } = route
-    // Rate limited everywhere is not an outage: say so as OpenAI would, so
-    // clients back off for the soonest Retry-After rather than give up.
-    if (attempts.length > 1 && attempts.every((a) => a.status === 429)) {
-      return UpstreamRateLimited(route.requestedModel, attempts.map((a) => a.provider), soonestRetryAfter(attempts))
+  function takeBackHeaders (reply: ProxiedReply, route: RouteState): void {
+    for (const name of route.upstreamHeaderNames) reply.removeHeader(name)
+    route.upstreamHeaderNames = []
+  }
+
+  /**
+   * A failed answer (status, or an error the upstream sent in its stream):
+   * health, then failover, else the answer the client gets. `asItCame`
+   * sends the upstream's own answer, which is the most useful for a single
+   * failed attempt (its status, Retry-After and message).
+   */
+  function failed (request: ProxiedRequest, reply: ProxiedReply, route: RouteState, status: number, retryAfterMs: number | undefined, result: string, asItCame: (() => void) | undefined, cause: unknown): 'failed over' | 'answered' | 'as it came' {
+    const { backend } = route
+    const now = runtime.now()
+    runtime.health.recordFailure(backend.key, { status, error: result, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }, now, backend.provider.breaker)
+    record(route, status, result, retryAfterMs)
+    if (failOver(request, reply, route, result)) return 'failed over'
+    // A 401/403 rejects berry's key, not the client: the client must not
+    // read it as its own auth failing, and the upstream's body may echo
+    // the key. It becomes a 502 without that body.
+    const credentials = status === 401 || status === 403
+    if (route.attempts.length > 1 || route.lastResort || credentials || asItCame === undefined) {
+      takeBackHeaders(reply, route)
+      const single = credentials ? UpstreamCredentialsRejected(backend.provider.id, status) : UpstreamUnreachable(backend.provider.id, result, { cause })
+      reply.send(finalError(route, single, cause))
+      return 'answered'
     }
-    const summary = attempts.map((a) => `${a.provider}: ${a.result}`)
-    if (route.lastResort) return NoBackendAvailable(route.requestedModel, `every backend is unhealthy; tried ${summary.join('; ')}`)
-    if (attempts.length > 1) return AllAttemptsFailed(route.requestedModel, summary, { cause })
-    return single
+    asItCame()
+    return 'as it came'
+  }
+
+  function answered (request: ProxiedRequest, route: RouteState, status: number, sse: boolean) {
+    runtime.health.recordSuccess(route.backend.key, performance.now() - route.attemptStartedAt, runtime.now())
+    record(route, status, 'ok')
+    return events.answerStarted?.(request, route, { status, sse, ttfbMs: route.control.headersAt - route.attemptStartedAt })
   }
 
   function onResponse (request: ProxiedRequest, reply: ProxiedReply, res: UpstreamResponse): void {
     const route = routeOf(request)
-    const { backend } = route
     const status = res.statusCode
     const headers = headersOf(res)
-    const now = runtime.now()
-    if (isBackendFailure(status)) {
-      const retryAfterMs = parseRetryAfter(headers['retry-after'], now)
-      const result = `HTTP ${status}`
-      runtime.health.recordFailure(backend.key, { status, error: result, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }, now, backend.provider.breaker)
-      record(route, status, result, retryAfterMs)
-      if (failOver(request, reply, route, result)) {
-        discard(res.stream)
-        return
-      }
-      // A 401/403 rejects berry's key, not the client: the client must not
-      // read it as its own auth failing, and the upstream's body may echo
-      // the key. It becomes a 502 without that body.
-      const credentials = status === 401 || status === 403
-      if (route.attempts.length > 1 || route.lastResort || credentials) {
-        discard(res.stream)
-        for (const name of route.upstreamHeaderNames) reply.removeHeader(name)
-        const single = credentials ? UpstreamCredentialsRejected(backend.provider.id, status) : UpstreamUnreachable(backend.provider.id, result)
-        reply.send(finalError(route, single, undefined))
-        return
-      }
-      // Any other single failed attempt goes back as the upstream sent it:
-      // its status, Retry-After and error body are the most useful answer.
-    } else {
-      runtime.health.recordSuccess(backend.key, performance.now() - route.attemptStartedAt, now)
-      record(route, status, 'ok')
-    }
     const sse = isEventStream(headers['content-type'])
-    const watcher = events.answerStarted?.(request, route, { status, sse, ttfbMs: performance.now() - route.attemptStartedAt })
-    // The body goes to the client as undici's stream; the tap watches it
-    // pass in the dispatcher, where undici hands over each chunk anyway.
-    route.control.tap = tapBody({ sse, provider: backend.provider.id, watcher })
+    // Another protocol's error or JSON answer is converted once read whole;
+    // its streams were converted as they came (converting-handler.ts).
+    if (route.attempt.link.protocol.name !== 'openai' && (status >= 300 || !sse)) {
+      readWholeBody(res.stream).then(
+        (text) => { convertedAnswer(request, reply, route, status, headers, text) },
+        (error: unknown) => { if (!reply.sent && !route.clientGone) unreadable(request, reply, route, errorMessage(error), error) }
+      )
+      return
+    }
+    if (isBackendFailure(status)) {
+      const retryAfterMs = parseRetryAfter(headers['retry-after'], runtime.now())
+      const outcome = failed(request, reply, route, status, retryAfterMs, `HTTP ${status}`, () => { relay(request, reply, route, res, status, sse) }, undefined)
+      if (outcome !== 'as it came') discard(res.stream)
+      return
+    }
+    relay(request, reply, route, res, status, sse, answered(request, route, status, sse))
+  }
+
+  /** The upstream's body goes to the client as undici's stream; the tap watches it pass in the dispatcher. */
+  function relay (request: ProxiedRequest, reply: ProxiedReply, route: RouteState, res: UpstreamResponse, status: number, sse: boolean, watcher = events.answerStarted?.(request, route, { status, sse, ttfbMs: route.control.headersAt - route.attemptStartedAt })): void {
+    route.control.tap = tapBody({ sse, provider: route.backend.provider.id, watcher })
     reply.send(res.stream)
+  }
+
+  /** An answer in another protocol, read whole: converted to OpenAI's shape. */
+  function convertedAnswer (request: ProxiedRequest, reply: ProxiedReply, route: RouteState, status: number, headers: Record<string, unknown>, text: string): void {
+    if (reply.sent || route.clientGone) return
+    const { protocol } = route.attempt.link
+    if (status >= 300) {
+      const converted = protocol.error(status, text)
+      const retryAfterMs = parseRetryAfter(headers['retry-after'], runtime.now())
+      if (!isBackendFailure(converted.status)) {
+        // The client's own mistake (a 400 the provider found): its message, as OpenAI would put it.
+        answered(request, route, converted.status, false)?.onEnd({ error: undefined })
+        reply.code(converted.status).send(converted.body)
+        return
+      }
+      failed(request, reply, route, converted.status, retryAfterMs, `HTTP ${converted.status}`, () => {
+        events.answerStarted?.(request, route, { status: converted.status, sse: false, ttfbMs: route.control.headersAt - route.attemptStartedAt })?.onEnd({ error: undefined })
+        reply.code(converted.status).send(converted.body)
+      }, undefined)
+      return
+    }
+    let answer: object
+    try {
+      answer = protocol.answer(route.api, JSON.parse(text), { model: route.backend.model, body: route.body })
+    } catch (error) {
+      unreadable(request, reply, route, errorMessage(error), error)
+      return
+    }
+    const watcher = answered(request, route, status, false)
+    reply.removeHeader('content-length')
+    reply.send(answer)
+    watcher?.onEnd({ error: undefined, usage: toUsage(Reflect.get(answer, 'usage')) })
+  }
+
+  /** A 2xx answer that is not its protocol's shape: the backend's failure (a 502). */
+  function unreadable (request: ProxiedRequest, reply: ProxiedReply, route: RouteState, detail: string, cause: unknown): void {
+    failed(request, reply, route, 502, undefined, 'an unreadable answer', () => {
+      takeBackHeaders(reply, route)
+      reply.send(UpstreamBadAnswer(detail))
+    }, cause)
   }
 
   function onError (reply: ProxiedReply, { error }: UpstreamError): void {
@@ -218,6 +277,15 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     const route = routeOf(request)
     if (route.clientGone) return
     const { backend } = route
+    const failure = streamFailureOf(error)
+    if (failure !== undefined) {
+      // It answered 200, then failed before the first token (Anthropic's
+      // overloaded_error as its first event): a failed attempt like a 529.
+      const result = `HTTP ${failure.status} in the stream before the first token`
+      request.log.warn({ provider: backend.provider.id, reason: result }, 'upstream stream failed')
+      failed(request, reply, route, failure.status, undefined, result, () => { reply.send(UpstreamStreamError(backend.provider.id, failure, { cause: error })) }, error)
+      return
+    }
     const { timeout, reason } = classifyError(error)
     const seconds = backend.provider.timeoutMs / 1000
     const result = timeout ? `timeout after ${seconds}s` : reason
@@ -225,19 +293,20 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     runtime.health.recordFailure(backend.key, { error: result, timeout }, runtime.now(), backend.provider.breaker)
     record(route, undefined, result)
     if (failOver(request, reply, route, result)) return
-    const single = timeout ? UpstreamTimeout(backend.provider.id, seconds, { cause: error }) : UpstreamUnreachable(backend.provider.id, reason, { cause: error })
+    const single: BerryError = timeout ? UpstreamTimeout(backend.provider.id, seconds, { cause: error }) : UpstreamUnreachable(backend.provider.id, reason, { cause: error })
     reply.send(finalError(route, single, error))
   }
 
   function rewriteRequestHeaders (request: ProxiedRequest, headers: IncomingHttpHeaders): AttemptHeaders {
     const route = routeOf(request)
-    return upstreamRequestHeaders(headers, route.backend.provider, request.id, route.control)
+    return upstreamRequestHeaders(headers, route.attempt.link.headers, request.id, route.control)
   }
 
   function rewriteHeaders (headers: IncomingHttpHeaders, request: ProxiedRequest | undefined): IncomingHttpHeaders {
     if (request === undefined) return headers
     const route = routeOf(request)
-    const out = clientResponseHeaders(headers, route.backend.provider.id, route.tried.size)
+    // A converted body has another length than the upstream's.
+    const out = clientResponseHeaders(headers, route.backend.provider.id, route.attempts.length + 1, route.attempt.link.protocol.name !== 'openai')
     route.upstreamHeaderNames = Object.keys(out)
     return out
   }

@@ -6,16 +6,19 @@
  */
 import type { FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { FastifyRequest } from 'fastify'
-import type { Backend, Model, PinningPolicy } from '../config/types.js'
-import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed, Unauthenticated } from '../errors.js'
+import type { Model, PinningPolicy } from '../config/types.js'
+import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed, RouteNotServed, Unauthenticated } from '../errors.js'
 import { isRecord } from '../json.js'
 import type { Runtime } from '../runtime.js'
 import { findModel, findPinnedBackend, userMayUse } from '../select/lookup.js'
 import { noBackendReason, selectBackend } from '../select/dispatch.js'
-import { activeBackends, type Snapshot } from '../snapshot.js'
+import type { Api } from '../protocols/types.js'
+import { activeBackends, routableBackends, type Snapshot } from '../snapshot.js'
 import { kRoute, kUser } from '../symbols.js'
 import { hasTag, type BerryUser } from '../user.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js'
+import { chooseAttempt, prepareAttempt, type Attempt } from './attempt.js'
+import { AttemptControl } from './dispatcher.js'
 import type { RouteState } from './route-state.js'
 
 function mayPin (user: BerryUser, policy: PinningPolicy): boolean {
@@ -26,28 +29,36 @@ function mayPin (user: BerryUser, policy: PinningPolicy): boolean {
 
 interface Choice {
   readonly model: Model
-  readonly backend: Backend
+  readonly attempt: Attempt
   readonly pinned: boolean
   readonly lastResort: boolean
 }
 
-function newState (snapshot: Snapshot, user: BerryUser, choice: Choice, requestedModel: string, body: Record<string, unknown>, path: string): RouteState {
+/** Paths under `/v1` that berry proxies, and the API each one is. */
+export const PROXIED_APIS: Readonly<Record<string, Api>> = {
+  '/chat/completions': 'chat',
+  '/completions': 'completions',
+  '/embeddings': 'embeddings'
+}
+
+function newState (snapshot: Snapshot, user: BerryUser, choice: Choice, requestedModel: string, body: Record<string, unknown>, api: Api, tried: Set<string>): RouteState {
   // Fields spelled out rather than spread from `choice`: a measurably
   // cheaper object literal on the hot path.
   return {
     snapshot,
     user,
     model: choice.model,
-    backend: choice.backend,
+    backend: choice.attempt.backend,
+    attempt: choice.attempt,
     pinned: choice.pinned,
     lastResort: choice.lastResort,
     requestedModel,
     body,
-    path,
-    tried: new Set(),
+    api,
+    tried,
     attempts: [],
     attemptStartedAt: 0,
-    control: { headersTimeoutMs: 0, bodyTimeoutMs: 0, abort: undefined, tap: undefined },
+    control: new AttemptControl(0, 0),
     upstreamHeaderNames: [],
     clientGone: false
   }
@@ -84,9 +95,12 @@ export function createPreHandler (runtime: Runtime, routePrefix: string): ProxyP
     // backends they may not use.
     if (model !== undefined && !userMayUse(user, model, config)) throw ModelNotAllowed(requestedModel)
 
-    // The upstream path comes from the route as registered, never from the
+    // The upstream route comes from the route as registered, never from the
     // client's URL: its case, encoding or query cannot steer the upstream.
     const path = (request.routeOptions.url ?? '').slice(routePrefix.length)
+    const api = PROXIED_APIS[path]
+    if (api === undefined) throw new Error(`berry: no API for the proxied route '${path}'`)
+    const tried = new Set<string>()
     let choice: Choice
     if (pinnedId !== undefined) {
       if (!mayPin(user, config.settings.backendPinning)) throw PinningNotAllowed()
@@ -95,18 +109,22 @@ export function createPreHandler (runtime: Runtime, routePrefix: string): ProxyP
       if (!found.ok) throw PinnedBackendUnavailable(pinnedId, requestedModel, found.reason)
       const ms = Math.round(performance.now() - startedAt)
       request.log.info(`Selected specific backend for model '${requestedModel}': provider='${found.backend.provider.id}', model='${found.backend.model}', selection_time=${ms}ms`)
-      choice = { model: found.model, backend: found.backend, pinned: true, lastResort: false }
       delete body.backend
+      // A pinned backend whose protocol cannot carry the request: its 400, at once.
+      choice = { model: found.model, attempt: prepareAttempt(snapshot, api, body, found.backend), pinned: true, lastResort: false }
     } else {
       if (model === undefined || !model.enabled) throw ModelNotFound(requestedModel)
-      const active = activeBackends(snapshot, model)
-      const selected = selectBackend(model, active, { health: runtime.health, random: runtime.random, now: runtime.now(), state: runtime.selection, settings: config.settings, user })
-      if (selected === undefined) throw NoBackendAvailable(requestedModel, noBackendReason(active))
+      const candidates = routableBackends(snapshot, model, api)
+      if (candidates.length === 0 && activeBackends(snapshot, model).length > 0) throw RouteNotServed(`/v1${path}`, `the protocols of model '${requestedModel}'`)
+      const ctx = { health: runtime.health, random: runtime.random, now: runtime.now(), state: runtime.selection, settings: config.settings, user, exclude: tried }
+      const chosen = chooseAttempt(() => selectBackend(model, candidates, ctx), (backend) => prepareAttempt(snapshot, api, body, backend), tried)
+      if (!('attempt' in chosen)) throw chosen.refusal ?? NoBackendAvailable(requestedModel, noBackendReason(candidates))
       const ms = Math.round(performance.now() - startedAt)
-      request.log.info(`Selected backend for model '${requestedModel}': provider='${selected.backend.provider.id}', model='${selected.backend.model}', selection_time=${ms}ms`)
-      choice = { model, backend: selected.backend, pinned: false, lastResort: selected.lastResort }
+      const { backend } = chosen.attempt
+      request.log.info(`Selected backend for model '${requestedModel}': provider='${backend.provider.id}', model='${backend.model}', selection_time=${ms}ms`)
+      choice = { model, attempt: chosen.attempt, pinned: false, lastResort: chosen.lastResort }
     }
-    request[kRoute] = newState(snapshot, user, choice, requestedModel, body, path)
+    request[kRoute] = newState(snapshot, user, choice, requestedModel, body, api, tried)
   }
 
   // Callback-shaped: routing is synchronous, and an async hook would cost

@@ -4,8 +4,10 @@
  * about the request is accounting's own (request-accounting.ts).
  */
 import type { Backend, Model } from '../config/types.js'
+import type { Api } from '../protocols/types.js'
 import type { Snapshot } from '../snapshot.js'
 import type { BerryUser } from '../user.js'
+import type { Attempt } from './attempt.js'
 import type { AttemptControl } from './dispatcher.js'
 
 export interface AttemptRecord {
@@ -28,13 +30,17 @@ export interface RouteState {
   readonly requestedModel: string
   readonly model: Model
   readonly pinned: boolean
-  /** The client's body without `backend`; `model` is set per attempt. */
+  /** The client's body without `backend` (the OpenAI protocol sets `model` in it per attempt). */
   readonly body: Record<string, unknown>
-  /** The path after `/v1` (`/chat/completions`). */
-  readonly path: string
+  /** The OpenAI route the client called. */
+  readonly api: Api
   /** The first choice was a last resort: every backend was unhealthy. */
   readonly lastResort: boolean
+  /** The backend of the current attempt (`attempt.backend`). */
   backend: Backend
+  /** The current attempt's request, in the backend's protocol. */
+  attempt: Attempt
+  /** Backends tried, or passed over because their protocol could not carry the request: failover skips them. */
   readonly tried: Set<string>
   readonly attempts: AttemptRecord[]
   /** performance.now() when the current attempt went upstream. */

@@ -1,10 +1,11 @@
 /**
  * The request headers that go upstream. An allow-list, not a deny-list: the
  * client's Authorization, cookies, proxy and forwarding headers never reach
- * a provider; the provider's own credentials and headers are added.
+ * a provider; the provider's own credentials (in its protocol's way:
+ * `Authorization: Bearer`, Gemini's `x-goog-api-key`, Anthropic's version)
+ * and configured headers are added.
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Provider } from '../config/types.js'
 import { kAttempt } from '../symbols.js'
 import type { AttemptControl } from './dispatcher.js'
 
@@ -22,9 +23,10 @@ export interface AttemptHeaders extends IncomingHttpHeaders {
   [kAttempt]: AttemptControl
 }
 
+/** `providerHeaders`: the provider's credentials and configured headers (snapshot.ts's ProviderLink). */
 export function upstreamRequestHeaders (
   incoming: IncomingHttpHeaders,
-  provider: Provider,
+  providerHeaders: Readonly<Record<string, string>>,
   requestId: string,
   control: AttemptControl
 ): AttemptHeaders {
@@ -39,18 +41,22 @@ export function upstreamRequestHeaders (
     const value = incoming[name]
     if (typeof value === 'string') out[name] = value
   }
-  for (const name in provider.headers) out[name] = provider.headers[name]
-  if (provider.apiKey !== '') out.authorization = `Bearer ${provider.apiKey}`
+  for (const name in providerHeaders) out[name] = providerHeaders[name]
   return out
 }
+
+/** Headers that describe the upstream's own body bytes. */
+const CONVERTED_BODY_HEADERS = new Set(['content-length', 'content-encoding', 'content-md5', 'etag'])
 
 /** Upstream response headers that must not reach the client. */
 const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'connection', 'keep-alive', 'transfer-encoding'])
 
-export function clientResponseHeaders (headers: IncomingHttpHeaders, provider: string, attempts: number): IncomingHttpHeaders {
+/** `converted`: berry rewrites the body (another protocol's answer), so the upstream's length and encoding no longer hold. */
+export function clientResponseHeaders (headers: IncomingHttpHeaders, provider: string, attempts: number, converted: boolean): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {}
   for (const name in headers) {
-    if (!DROPPED_RESPONSE_HEADERS.has(name)) out[name] = headers[name]
+    if (DROPPED_RESPONSE_HEADERS.has(name) || (converted && CONVERTED_BODY_HEADERS.has(name))) continue
+    out[name] = headers[name]
   }
   out['x-berry-backend'] = provider
   out['x-berry-attempts'] = String(attempts)

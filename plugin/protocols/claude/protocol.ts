@@ -17,10 +17,15 @@ import { AnthropicChatStream } from './stream.js'
  */
 export const ANTHROPIC_VERSION = '2026-10-21'
 
+/** `/v1/<resource>` under the base path, whether or not base_url ends in `/v1`. */
+function v1Path (basePath: string, resource: string, query: string): string {
+  const base = basePath.endsWith('/v1') ? basePath.slice(0, -3) : basePath
+  return withQuery(`${base}/v1/${resource}`, query)
+}
+
 /** `/v1/messages` under the base path, whether or not base_url ends in `/v1`. */
 export function messagesPath (basePath: string, query: string): string {
-  const base = basePath.endsWith('/v1') ? basePath.slice(0, -3) : basePath
-  return withQuery(`${base}/v1/messages`, query)
+  return v1Path(basePath, 'messages', query)
 }
 
 export function createClaudeProtocol (env: ProtocolEnv = defaultEnv): Protocol {
@@ -35,6 +40,7 @@ export function createClaudeProtocol (env: ProtocolEnv = defaultEnv): Protocol {
     // Exactly what the official SDK sends: the key as a bearer token (SDK 1.x
     // no longer sends x-api-key) and the API version.
     credentials: (apiKey) => ({ authorization: `Bearer ${apiKey}`, 'anthropic-version': ANTHROPIC_VERSION }),
+    modelsPath: (basePath, query) => v1Path(basePath, 'models', query),
     answer: (_api, json) => fromAnthropicMessage(json, createdAt(env)),
     stream: (_api, options) => new AnthropicChatStream(options, env),
     error: anthropicError

@@ -36,6 +36,7 @@ export function createGeminiProtocol (env: ProtocolEnv = defaultEnv): Protocol {
     },
     // A header, never `?key=`: URLs end up in logs.
     credentials: (apiKey) => ({ 'x-goog-api-key': apiKey }),
+    modelsPath: (basePath, query) => withQuery(`${basePath}/models`, query),
     answer (api, json, ctx) {
       if (api === 'embeddings') return fromGeminiEmbeddings(json, ctx.model, ctx.body)
       return fromGeminiResponse(json, ctx.model, createdAt(env), env.randomId())
