@@ -1,0 +1,265 @@
+/**
+ * `GET /admin/status` as data: a pure function of the config, the health
+ * tracker, the traffic store, the rate-limit headroom and the time. It reads
+ * and never writes, so it is tested with hand-fed stores and a fixed `now`.
+ */
+import type { Backend, BerryConfig, Model } from '../config/types.js'
+import type { HealthTracker } from '../health/tracker.js'
+import { LATENCY_BINS, quantile } from './latency-histogram.js'
+import { WindowTotals, type RollingWindow } from './rolling-window.js'
+import {
+  COMPLETION_TOKENS, ERRORS, LATENCY, OTHER_USERS, PINNED, PROMPT_TOKENS, REQUESTS, TTFB,
+  type TrafficStore
+} from './traffic-store.js'
+import type {
+  BackendChart, BackendState, BackendStatus, GroupState, ModelStatus, OverallState, ProviderStatus,
+  RateLimitHeadroom, StatusView, TrafficFigures, UserStatus
+} from './view-types.js'
+
+/** Rates, error rates and percentiles are over the last 5 minutes. */
+export const STATS_MS = 300_000
+/** A backend's share of its model's traffic is over the last minute. */
+export const SHARE_MS = 60_000
+
+export interface StatusInput {
+  readonly config: BerryConfig
+  readonly health: HealthTracker
+  readonly traffic: TrafficStore
+  /** The rate-limit windows of a user with limits, read beforehand (the stores may be remote). */
+  readonly headroom: (userId: string) => readonly RateLimitHeadroom[]
+  readonly now: number
+}
+
+const round = (value: number, digits: number): number => {
+  const f = 10 ** digits
+  return Math.round(value * f) / f
+}
+const roundOrNull = (value: number | undefined, digits: number): number | null => value === undefined ? null : round(value, digits)
+
+/** The seconds a window of `slots` buckets ending now has really covered (not before counting began). */
+function coveredSeconds (traffic: TrafficStore, now: number, slots: number): number {
+  const { bucketMs } = traffic.trafficShape
+  const first = (Math.floor(now / bucketMs) - slots + 1) * bucketMs
+  return Math.max(1, (now - Math.max(first, traffic.startedAt)) / 1000)
+}
+
+function figures (totals: WindowTotals, seconds: number): TrafficFigures {
+  const c = totals.counters
+  const requests = c[REQUESTS] as number
+  const tokens = (c[PROMPT_TOKENS] as number) + (c[COMPLETION_TOKENS] as number)
+  const h = totals.histograms
+  return {
+    requests,
+    requests_per_second: round(requests / seconds, 3),
+    error_rate: requests === 0 ? null : round((c[ERRORS] as number) / requests, 4),
+    latency_p50_ms: roundOrNull(quantile(h, LATENCY * LATENCY_BINS, 0.5), 1),
+    latency_p95_ms: roundOrNull(quantile(h, LATENCY * LATENCY_BINS, 0.95), 1),
+    ttfb_p50_ms: roundOrNull(quantile(h, TTFB * LATENCY_BINS, 0.5), 1),
+    ttfb_p95_ms: roundOrNull(quantile(h, TTFB * LATENCY_BINS, 0.95), 1),
+    tokens_per_minute: round(tokens / (seconds / 60), 1),
+    pinned_requests: c[PINNED] as number
+  }
+}
+
+/** What a backend's circuit breaker says, in the page's terms. */
+export function backendState (backend: Backend, health: HealthTracker, now: number): { state: BackendState, nextTrialSeconds: number | null, recoveryPercent: number | null } {
+  if (!backend.enabled || !backend.provider.enabled) return { state: 'disabled', nextTrialSeconds: null, recoveryPercent: null }
+  const h = health.snapshot(backend.key)
+  if (h.state === 'open') return { state: 'unhealthy', nextTrialSeconds: Math.max(0, Math.ceil((h.cooldownUntil - now) / 1000)), recoveryPercent: null }
+  if (h.state === 'half_open') return { state: 'half_open', nextTrialSeconds: null, recoveryPercent: null }
+  if (h.recoveryStep >= 0) return { state: 'recovering', nextTrialSeconds: null, recoveryPercent: Math.round(health.weightFactor(backend.key) * 100) }
+  if (h.consecutiveFailures > 0) return { state: 'failing', nextTrialSeconds: null, recoveryPercent: null }
+  return { state: 'healthy', nextTrialSeconds: null, recoveryPercent: null }
+}
+
+/** Worst first: the order rows are shown in, and how a group's state is made. */
+const SEVERITY: Readonly<Record<BackendState, number>> = { unhealthy: 0, half_open: 1, failing: 2, recovering: 3, healthy: 4, disabled: 5 }
+export const backendSeverity = (state: BackendState): number => SEVERITY[state]
+
+/** A group of backends: unhealthy when none is healthy, degraded when some is not fully so. */
+function groupState (states: readonly BackendState[], healthy: number): OverallState {
+  const live = states.filter((s) => s !== 'disabled')
+  if (live.length > 0 && healthy === 0) return 'unhealthy'
+  return live.some((s) => s !== 'healthy') ? 'degraded' : 'healthy'
+}
+
+function chart (window: RollingWindow | undefined, traffic: TrafficStore, now: number, scratch: Uint32Array): BackendChart {
+  const { bucketMs, buckets } = traffic.trafficShape
+  const last = Math.floor(now / bucketMs)
+  const rates: Array<number | null> = []
+  const p95: Array<number | null> = []
+  for (let slot = last - buckets + 1; slot <= last; slot++) {
+    const start = Math.max(slot * bucketMs, traffic.startedAt)
+    const end = Math.min((slot + 1) * bucketMs, now)
+    if (end <= traffic.startedAt) {
+      rates.push(null)
+      p95.push(null)
+      continue
+    }
+    const row = window === undefined ? -1 : window.find(slot)
+    if (window === undefined || row < 0) {
+      rates.push(0)
+      p95.push(null)
+      continue
+    }
+    rates.push(round(window.counter(row, REQUESTS) / Math.max(1, (end - start) / 1000), 3))
+    window.histogram(row, LATENCY, scratch)
+    p95.push(roundOrNull(quantile(scratch, 0, 0.95), 1))
+  }
+  return { requests_per_second: rates, latency_p95_ms: p95 }
+}
+
+export function statusView (input: StatusInput): StatusView {
+  const { config, health, traffic, now } = input
+  const { bucketMs, buckets } = traffic.trafficShape
+  const statsSlots = Math.ceil(STATS_MS / bucketMs)
+  const shareSlots = Math.ceil(SHARE_MS / bucketMs)
+  const statsSeconds = coveredSeconds(traffic, now, statsSlots)
+  const scratch = new Uint32Array(LATENCY_BINS)
+  const shape = traffic.trafficShape
+  const backendTotals = new WindowTotals(shape)
+  const shareTotals = new WindowTotals(shape)
+
+  interface ProviderAcc { totals: WindowTotals, states: BackendState[], healthy: number }
+  const providers = new Map<string, ProviderAcc>()
+  for (const provider of config.providers.values()) providers.set(provider.id, { totals: new WindowTotals(shape), states: [], healthy: 0 })
+
+  const models: ModelStatus[] = []
+  let unhealthyModels = 0
+  let degradedModels = 0
+  for (const model of config.models.values()) {
+    const status = modelStatus(model)
+    models.push(status)
+    if (!model.enabled) continue
+    if (status.state === 'unhealthy') unhealthyModels++
+    else if (status.state === 'degraded') degradedModels++
+  }
+
+  function modelStatus (model: Model): ModelStatus {
+    const modelTotals = new WindowTotals(shape)
+    const lastMinute: number[] = []
+    let modelLastMinute = 0
+    for (const backend of model.backends) {
+      const window = traffic.backend(model.name, backend.provider.id)
+      const n = window === undefined ? 0 : window.sum(now, shareSlots, shareTotals).counters[REQUESTS] as number
+      lastMinute.push(n)
+      modelLastMinute += n
+    }
+    const rows: BackendStatus[] = []
+    const states: BackendState[] = []
+    let healthyActive = 0
+    model.backends.forEach((backend, index) => {
+      const window = traffic.backend(model.name, backend.provider.id)
+      if (window === undefined) backendTotals.clear()
+      else window.sum(now, statsSlots, backendTotals)
+      modelTotals.add(backendTotals)
+      const { state, nextTrialSeconds, recoveryPercent } = backendState(backend, health, now)
+      states.push(state)
+      const h = health.snapshot(backend.key)
+      const inRotation = model.active.includes(backend)
+      if (inRotation && health.isHealthy(backend.key)) healthyActive++
+      const acc = providers.get(backend.provider.id)
+      if (acc !== undefined && model.enabled) {
+        acc.totals.add(backendTotals)
+        acc.states.push(state)
+        if (state !== 'disabled' && health.isHealthy(backend.key)) acc.healthy++
+      }
+      const available = health.isAvailable(backend.key, now, backend.provider.breaker)
+      rows.push({
+        ...figures(backendTotals, statsSeconds),
+        provider: backend.provider.id,
+        provider_name: backend.provider.name,
+        upstream_model: backend.model,
+        enabled: backend.enabled && backend.provider.enabled,
+        state,
+        next_trial_seconds: nextTrialSeconds,
+        recovery_percent: recoveryPercent,
+        consecutive_failures: h.consecutiveFailures,
+        weight: backend.weight,
+        effective_weight: inRotation && available ? round(backend.weight * health.weightFactor(backend.key), 4) : 0,
+        priority: backend.priority,
+        share: modelLastMinute === 0 ? null : round((lastMinute[index] as number) / modelLastMinute, 4),
+        last_failure: h.lastError === undefined ? null : { reason: h.lastError, age_seconds: Math.max(0, Math.round((now - h.lastErrorAt) / 1000)) },
+        chart: chart(window, traffic, now, scratch)
+      })
+    })
+    // A model is served when load balancing has a healthy backend: GET /health's rule.
+    const state: GroupState = !model.enabled
+      ? 'disabled'
+      : model.active.length === 0 || healthyActive === 0 ? 'unhealthy' : groupState(states, healthyActive)
+    return {
+      ...figures(modelTotals, statsSeconds),
+      name: model.name,
+      key: model.key,
+      enabled: model.enabled,
+      strategy: model.strategy,
+      state,
+      healthy_backends: healthyActive,
+      backends: rows
+    }
+  }
+
+  const providerRows: ProviderStatus[] = []
+  for (const provider of config.providers.values()) {
+    const acc = providers.get(provider.id) as ProviderAcc
+    providerRows.push({
+      ...figures(acc.totals, statsSeconds),
+      id: provider.id,
+      name: provider.name,
+      enabled: provider.enabled,
+      state: provider.enabled ? groupState(acc.states, acc.healthy) : 'disabled',
+      backends: acc.states.filter((s) => s !== 'disabled').length,
+      healthy_backends: acc.healthy
+    })
+  }
+
+  return {
+    status: unhealthyModels > 0 ? 'unhealthy' : degradedModels > 0 ? 'degraded' : 'healthy',
+    generated_at: new Date(now).toISOString(),
+    uptime_seconds: Math.max(0, Math.floor((now - traffic.startedAt) / 1000)),
+    windows: {
+      bucket_seconds: bucketMs / 1000,
+      stats_seconds: statsSlots * bucketMs / 1000,
+      share_seconds: shareSlots * bucketMs / 1000,
+      chart_seconds: buckets * bucketMs / 1000
+    },
+    totals: figures(traffic.all.sum(now, statsSlots, new WindowTotals(shape)), statsSeconds),
+    models,
+    providers: providerRows,
+    users: users(input, statsSlots, statsSeconds)
+  }
+}
+
+function users (input: StatusInput, statsSlots: number, statsSeconds: number): UserStatus[] {
+  const { config, traffic, now, headroom } = input
+  const totals = new WindowTotals(traffic.userShape)
+  const row = (id: string, name: string): UserStatus => {
+    const window = traffic.user(id)
+    if (window === undefined) totals.clear()
+    else window.sum(now, statsSlots, totals)
+    const c = totals.counters
+    const requests = c[REQUESTS] as number
+    const tokens = (c[PROMPT_TOKENS] as number) + (c[COMPLETION_TOKENS] as number)
+    return {
+      id,
+      name,
+      requests,
+      requests_per_minute: round(requests / (statsSeconds / 60), 2),
+      error_rate: requests === 0 ? null : round((c[ERRORS] as number) / requests, 4),
+      tokens,
+      tokens_per_minute: round(tokens / (statsSeconds / 60), 1),
+      rate_limit: headroom(id)
+    }
+  }
+  const out: UserStatus[] = []
+  const known = new Set<string>()
+  for (const user of config.users) {
+    known.add(user.id)
+    out.push(row(user.id, user.name))
+  }
+  // Users of a host's `authenticate` hook are not in the config: those seen lately.
+  const others = [...traffic.userIds()].filter((id) => !known.has(id) && id !== OTHER_USERS).sort()
+  for (const id of others) out.push(row(id, id))
+  if (traffic.user(OTHER_USERS) !== undefined) out.push(row(OTHER_USERS, `other users (beyond ${traffic.maxUsers})`))
+  return out
+}
