@@ -20,10 +20,11 @@ import type { RouteState } from './proxy/route-state.js'
 import { openRedis, registerRateLimit } from './rate-limit.js'
 import { registerRequestLog } from './request-log.js'
 import { registerAdminRoutes } from './routes/admin.js'
-import { healthSummary, registerHealthRoute } from './routes/health.js'
+import { gatewayHealth, registerAdminHealthRoute, registerHealthRoutes } from './routes/health.js'
 import { startProber } from './health/prober.js'
 import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
+import type { HealthSummary } from './status/health-views.js'
 import { kAccounting, kRoute, kUser } from './symbols.js'
 import { UsageLedger, type UsageTotals } from './usage/usage-ledger.js'
 import type { BerryUser } from './user.js'
@@ -34,7 +35,7 @@ export interface BerryDecorator {
   /** Validates and swaps in a new config; throws (keeping the old one) when invalid. */
   reload (source: ConfigSource): ConfigChange
   /** What GET /health answers. */
-  health (): ReturnType<typeof healthSummary>
+  health (): HealthSummary
   /** Token and request totals per user, model and backend since start. */
   usage (): UsageTotals[]
 }
@@ -59,7 +60,8 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   for (const warning of config.warnings) app.log.warn(warning)
 
   const gateway = new Gateway(config, { random: options.random, now: options.now, ...(options.env === undefined ? {} : { env: options.env }) })
-  const startedAt = Math.floor(options.now() / 1000)
+  const startedAtMs = options.now()
+  const startedAt = Math.floor(startedAtMs / 1000)
   const ledger = new UsageLedger()
   const metrics = options.metrics === false ? undefined : createMetrics(gateway, options.metrics.registry)
   const redisSource = options.redis ?? config.settings.redisUrl
@@ -67,7 +69,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   app.decorate('berry', {
     get config () { return gateway.current.config },
     reload: (source: ConfigSource) => gateway.reload(source),
-    health: () => healthSummary(gateway),
+    health: () => gatewayHealth(gateway),
     usage: () => ledger.totals()
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
@@ -89,7 +91,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   await app.register(async (scope) => {
     scope.setErrorHandler(berryErrorHandler)
     redactBerryLogs(scope)
-    registerHealthRoute(scope, gateway)
+    registerHealthRoutes(scope, gateway, startedAtMs)
     if (metrics !== undefined && options.metrics !== false) {
       registerMetricsRoute(scope, { path: options.metrics.path, public: options.metrics.public, registry: metrics.registry, authenticate: identify })
     }
@@ -99,6 +101,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
       await registerRateLimit(authed, gateway, redis)
       registerModelRoutes(authed, gateway, startedAt)
       registerAdminRoutes(authed, gateway)
+      registerAdminHealthRoute(authed, gateway)
 
       await authed.register(async (v1) => {
         v1.setNotFoundHandler(berryNotFoundHandler)
@@ -123,6 +126,7 @@ export { loadConfig } from './config/load.js'
 export { BerryError } from './errors.js'
 export type { BerryOptions, MetricsOptions } from './options.js'
 export type { UsageRecord, UsageTotals } from './usage/usage-ledger.js'
+export type { HealthSummary, SimpleHealth, DetailedHealth } from './status/health-views.js'
 export type { Authenticate } from './auth.js'
 export type { BerryUser } from './user.js'
 export type { ConfigSource } from './config/source.js'

@@ -1,43 +1,43 @@
 /**
- * `GET /health`: 200 when every enabled model has at least one healthy
- * backend, 503 otherwise, with a summary. Public and free of secrets.
+ * The original system's health routes (shapes in status/health-views.ts):
+ * `GET /health` and `GET /v1/health` are public and free of secrets;
+ * `GET /admin/health` is for users with the `admin` tag. Each answers 200
+ * when every enabled model has a healthy backend, else 503.
  */
 import type { FastifyInstance } from 'fastify'
+import { AdminOnly } from '../errors.js'
 import type { Gateway } from '../gateway.js'
+import { detailedHealth, healthSummary, simpleHealth, type HealthSummary } from '../status/health-views.js'
+import { kUser } from '../symbols.js'
+import { hasTag, type BerryUser } from '../user.js'
 
-export function healthSummary (gateway: Gateway) {
-  const { config } = gateway.current
-  const unhealthyModels: string[] = []
-  let models = 0
-  let backends = 0
-  let healthyBackends = 0
-  for (const model of config.models.values()) {
-    if (!model.enabled) continue
-    models++
-    let healthy = 0
-    for (const backend of model.active) {
-      backends++
-      if (gateway.health.isHealthy(backend.key)) healthy++
-    }
-    healthyBackends += healthy
-    if (healthy === 0) unhealthyModels.push(model.name)
-  }
-  let providers = 0
-  for (const provider of config.providers.values()) if (provider.enabled) providers++
-  return {
-    status: unhealthyModels.length === 0 ? 'ok' as const : 'degraded' as const,
-    providers,
-    models,
-    backends,
-    healthy_backends: healthyBackends,
-    unhealthy_models: unhealthyModels
-  }
+/** What GET /health answers (and `app.berry.health()` returns). */
+export function gatewayHealth (gateway: Gateway): HealthSummary {
+  return healthSummary(gateway.current.config, gateway.health, gateway.now())
 }
 
-export function registerHealthRoute (scope: FastifyInstance, gateway: Gateway): void {
+const code = (status: 'healthy' | 'unhealthy'): number => status === 'healthy' ? 200 : 503
+
+/** The public routes; `startedAt` (ms, the gateway's clock) gives /v1/health its uptime. */
+export function registerHealthRoutes (scope: FastifyInstance, gateway: Gateway, startedAt: number): void {
   scope.get('/health', async (_request, reply) => {
-    const summary = healthSummary(gateway)
-    reply.code(summary.status === 'ok' ? 200 : 503)
-    return summary
+    const body = gatewayHealth(gateway)
+    reply.code(code(body.status))
+    return body
+  })
+  scope.get('/v1/health', async (_request, reply) => {
+    const body = simpleHealth(gateway.current.config, gateway.health, gateway.now(), startedAt)
+    reply.code(code(body.status))
+    return body
+  })
+}
+
+/** In the authenticated scope: the detailed view names every backend. */
+export function registerAdminHealthRoute (scope: FastifyInstance, gateway: Gateway): void {
+  scope.get('/admin/health', async (request, reply) => {
+    if (!hasTag(request[kUser] as BerryUser, 'admin')) throw AdminOnly()
+    const body = detailedHealth(gateway.current.config, gateway.health, gateway.now())
+    reply.code(code(body.status))
+    return body
   })
 }
