@@ -24,7 +24,10 @@ import { gatewayHealth, registerAdminHealthRoute, registerHealthRoutes } from '.
 import { startProber } from './health/prober.js'
 import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
+import { registerStatusApi, registerStatusPage } from './routes/status.js'
 import type { HealthSummary } from './status/health-views.js'
+import { feedTraffic } from './status/interim-feed.js'
+import { TrafficStore } from './status/traffic-store.js'
 import { kAccounting, kRoute, kUser } from './symbols.js'
 import { UsageLedger, type UsageTotals } from './usage/usage-ledger.js'
 import type { BerryUser } from './user.js'
@@ -62,6 +65,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   const gateway = new Gateway(config, { random: options.random, now: options.now, ...(options.env === undefined ? {} : { env: options.env }) })
   const startedAtMs = options.now()
   const startedAt = Math.floor(startedAtMs / 1000)
+  const traffic = options.status === false ? undefined : new TrafficStore({ startedAt: startedAtMs })
   const ledger = new UsageLedger()
   const metrics = options.metrics === false ? undefined : createMetrics(gateway, options.metrics.registry)
   const redisSource = options.redis ?? config.settings.redisUrl
@@ -92,16 +96,18 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
     scope.setErrorHandler(berryErrorHandler)
     redactBerryLogs(scope)
     registerHealthRoutes(scope, gateway, startedAtMs)
+    if (options.status !== false) await registerStatusPage(scope, { path: options.status.path, prefix: options.prefix })
     if (metrics !== undefined && options.metrics !== false) {
       registerMetricsRoute(scope, { path: options.metrics.path, public: options.metrics.public, registry: metrics.registry, authenticate: identify })
     }
 
     await scope.register(async (authed) => {
       authed.addHook('onRequest', authenticate)
-      await registerRateLimit(authed, gateway, redis)
+      const rateLimits = await registerRateLimit(authed, gateway, redis)
       registerModelRoutes(authed, gateway, startedAt)
       registerAdminRoutes(authed, gateway)
       registerAdminHealthRoute(authed, gateway)
+      if (traffic !== undefined) registerStatusApi(authed, { gateway, traffic, rateLimits })
 
       await authed.register(async (v1) => {
         v1.setNotFoundHandler(berryNotFoundHandler)
@@ -112,7 +118,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        const hooks = registerRequestLog(v1, { gateway, metrics: metrics ?? NO_METRICS, ledger, onUsage: options.onUsage, onClientGone: clientLeft })
+        const hooks = registerRequestLog(v1, { gateway, metrics: feedTraffic(metrics ?? NO_METRICS, traffic), ledger, onUsage: options.onUsage, onClientGone: clientLeft })
         await registerHandoff(v1, gateway, { preHandler: createPreHandler(gateway, `${options.prefix}/v1`), hooks })
       }, { prefix: '/v1' })
     })
@@ -124,9 +130,11 @@ export default plugin
 export { plugin as berry }
 export { loadConfig } from './config/load.js'
 export { BerryError } from './errors.js'
-export type { BerryOptions, MetricsOptions } from './options.js'
-export type { UsageRecord, UsageTotals } from './usage/usage-ledger.js'
+export type { BerryOptions, MetricsOptions, StatusOptions } from './options.js'
+export type { TrafficSample } from './status/traffic-store.js'
+export type { StatusView } from './status/view-types.js'
 export type { HealthSummary, SimpleHealth, DetailedHealth } from './status/health-views.js'
+export type { UsageRecord, UsageTotals } from './usage/usage-ledger.js'
 export type { Authenticate } from './auth.js'
 export type { BerryUser } from './user.js'
 export type { ConfigSource } from './config/source.js'

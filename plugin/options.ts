@@ -11,6 +11,7 @@ import type { Random } from './select/weighted.js'
 import type { UsageRecord } from './usage/usage-ledger.js'
 
 export const DEFAULT_METRICS_PATH = '/metrics'
+export const DEFAULT_STATUS_PATH = '/status'
 
 export interface MetricsOptions {
   /** Where the metrics are served, under berry's prefix. Default '/metrics'. */
@@ -19,6 +20,11 @@ export interface MetricsOptions {
   public?: boolean
   /** The prom-client registry to use. Default: prom-client's default registry. */
   registry?: Registry
+}
+
+export interface StatusOptions {
+  /** Where the page is served, under berry's prefix. Default '/status'. */
+  path?: string
 }
 
 export interface BerryOptions {
@@ -44,12 +50,21 @@ export interface BerryOptions {
    * close). Default: `settings.redis_url`, else counters in memory.
    */
   redis?: string | Redis
+  /**
+   * The live status page for operators (`GET /status`) and its data
+   * (`GET /admin/status`, admin tag). Off by default; `true` or an object turns it on.
+   */
+  status?: boolean | StatusOptions
 }
 
 export interface ResolvedMetricsOptions {
   readonly path: string
   readonly public: boolean
   readonly registry: Registry | undefined
+}
+
+export interface ResolvedStatusOptions {
+  readonly path: string
 }
 
 export interface ResolvedOptions {
@@ -62,6 +77,7 @@ export interface ResolvedOptions {
   readonly metrics: ResolvedMetricsOptions | false
   readonly onUsage: ((record: UsageRecord) => void | Promise<void>) | undefined
   readonly redis: string | Redis | undefined
+  readonly status: ResolvedStatusOptions | false
 }
 
 function optionalFunction<T> (value: unknown, name: string): T | undefined {
@@ -98,6 +114,16 @@ function resolveRedis (value: unknown): string | Redis | undefined {
   throw InvalidOptions("'redis' must be a redis:// or rediss:// URL, or an ioredis client")
 }
 
+function resolveStatus (value: unknown): ResolvedStatusOptions | false {
+  if (value === undefined || value === false) return false
+  if (value === true) return { path: DEFAULT_STATUS_PATH }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw InvalidOptions("'status' must be a boolean or an object")
+  const { path = DEFAULT_STATUS_PATH } = value as Record<string, unknown>
+  // No ':' or '*': the page's own assets are routes under this path.
+  if (typeof path !== 'string' || !/^\/[^?#\s:*]+$/.test(path) || path.endsWith('/')) throw InvalidOptions("'status.path' must be a path like '/status' (leading slash, no trailing slash)")
+  return { path }
+}
+
 export function resolveOptions (opts: Partial<BerryOptions> | undefined): ResolvedOptions {
   if (opts === undefined || opts === null || typeof opts !== 'object') throw InvalidOptions('options must be an object')
   const { config, prefix = '' } = opts
@@ -117,6 +143,7 @@ export function resolveOptions (opts: Partial<BerryOptions> | undefined): Resolv
     env: opts.env,
     metrics: resolveMetrics(opts.metrics),
     onUsage: optionalFunction<(record: UsageRecord) => void>(opts.onUsage, 'onUsage'),
-    redis: resolveRedis(opts.redis)
+    redis: resolveRedis(opts.redis),
+    status: resolveStatus(opts.status)
   }
 }

@@ -18,7 +18,9 @@ import type { Redis } from 'ioredis'
 import type { BerryConfig, RateLimit } from './config/types.js'
 import { RateLimited } from './errors.js'
 import type { Gateway } from './gateway.js'
+import type { RateLimitHeadroom } from './status/view-types.js'
 import { kUser } from './symbols.js'
+import type { BerryUser } from './user.js'
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>
 type Checked = Extract<Awaited<ReturnType<Limiter>>, { isAllowed: false }>
@@ -78,7 +80,22 @@ function headers (result: Checked, remaining: number): Record<string, string> {
   }
 }
 
-export async function registerRateLimit (scope: FastifyInstance, gateway: Gateway, redis: Redis | undefined): Promise<void> {
+/** Reads the limited users' budgets for the status page, without counting a request. */
+export interface RateLimitReader {
+  headroom (): Promise<Map<string, RateLimitHeadroom[]>>
+}
+
+/**
+ * @fastify/rate-limit reads a request only through berry's `keyGenerator`
+ * and `max` (which read `kUser`) and, for a route's groupId, its
+ * `routeOptions.config`: a stand-in carrying those peeks at any user's budget.
+ */
+function probeFor (user: BerryUser): FastifyRequest {
+  const probe: { [kUser]: BerryUser, routeOptions: { config: Record<string, never> } } = { [kUser]: user, routeOptions: { config: {} } }
+  return probe as unknown as FastifyRequest
+}
+
+export async function registerRateLimit (scope: FastifyInstance, gateway: Gateway, redis: Redis | undefined): Promise<RateLimitReader> {
   const limitOf = (request: FastifyRequest, field: keyof RateLimit): number => {
     const user = request[kUser]
     return (user === null ? undefined : limitsOf(gateway.current.config).get(user.id)?.[field]) ?? Number.MAX_SAFE_INTEGER
@@ -141,4 +158,37 @@ export async function registerRateLimit (scope: FastifyInstance, gateway: Gatewa
     }
     enforce(request, reply, limits).then(() => { done() }, done)
   })
+
+  async function windowsOf (id: string, limits: RateLimit): Promise<RateLimitHeadroom[]> {
+    const probe = probeFor({ id })
+    const out: RateLimitHeadroom[] = []
+    for (let i = 0; i < WINDOWS.length; i++) {
+      const window = WINDOWS[i] as Window
+      const limit = limits[window.field]
+      if (limit === undefined) continue
+      try {
+        const result = await (limiters[i] as Limiter)(probe, { increment: false })
+        // A window nobody has opened yet has its whole budget and no reset time.
+        const open = !result.isAllowed && result.ttl > 0
+        out.push({
+          window: window.name,
+          limit,
+          remaining: result.isAllowed ? limit : result.remaining,
+          reset_seconds: open ? result.ttlInSeconds : null
+        })
+      } catch {
+        // A store that cannot be read (Redis away, a host's store without `read`): the limit is still worth showing.
+        out.push({ window: window.name, limit, remaining: null, reset_seconds: null })
+      }
+    }
+    return out
+  }
+
+  return {
+    async headroom () {
+      const limited = [...limitsOf(gateway.current.config)]
+      const windows = await Promise.all(limited.map(([id, limits]) => windowsOf(id, limits)))
+      return new Map(limited.map(([id], i) => [id, windows[i] as RateLimitHeadroom[]]))
+    }
+  }
 }
