@@ -8,6 +8,7 @@ import { authenticateRequest, authenticationHook } from './auth.js'
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig } from './config/types.js'
+import { registerCors } from './cors.js'
 import { berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
 import { InvalidOptions } from './errors.js'
 import { Gateway, type ConfigChange } from './gateway.js'
@@ -95,6 +96,8 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   await app.register(async (scope) => {
     scope.setErrorHandler(berryErrorHandler)
     redactBerryLogs(scope)
+    // First, so that its hook answers preflights before authentication asks for a token.
+    if (options.cors !== false) await registerCors(scope, options.cors)
     registerHealthRoutes(scope, gateway, startedAtMs)
     if (options.status !== false) await registerStatusPage(scope, { path: options.status.path, prefix: options.prefix })
     if (metrics !== undefined && options.metrics !== false) {
@@ -130,7 +133,7 @@ export default plugin
 export { plugin as berry }
 export { loadConfig } from './config/load.js'
 export { BerryError } from './errors.js'
-export type { BerryOptions, MetricsOptions, StatusOptions } from './options.js'
+export type { BerryOptions, MetricsOptions, StatusOptions, CorsOptions } from './options.js'
 export type { TrafficSample } from './status/traffic-store.js'
 export type { StatusView } from './status/view-types.js'
 export type { HealthSummary, SimpleHealth, DetailedHealth } from './status/health-views.js'
