@@ -121,7 +121,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        const hooks = registerRequestLog(v1, { gateway, metrics: feedTraffic(metrics ?? NO_METRICS, traffic), ledger, onUsage: options.onUsage, onClientGone: clientLeft })
+        const hooks = registerRequestLog(v1, { gateway, metrics: feedTraffic(metrics ?? NO_METRICS, traffic, () => gateway.now()), ledger, onUsage: options.onUsage, onClientGone: clientLeft })
         await registerHandoff(v1, gateway, { preHandler: createPreHandler(gateway, `${options.prefix}/v1`), hooks })
       }, { prefix: '/v1' })
     })

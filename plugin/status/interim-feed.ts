@@ -9,7 +9,7 @@ import type { TrafficStore } from './traffic-store.js'
 
 type Accounting = Pick<BerryMetrics, 'requestCompleted' | 'failover' | 'requestStarted' | 'requestEnded'>
 
-export function feedTraffic (metrics: Accounting, traffic: TrafficStore | undefined): Accounting {
+export function feedTraffic (metrics: Accounting, traffic: TrafficStore | undefined, now: () => number): Accounting {
   if (traffic === undefined) return metrics
   return {
     requestCompleted (record, ttfbMs) {
@@ -27,7 +27,10 @@ export function feedTraffic (metrics: Accounting, traffic: TrafficStore | undefi
         now: record.time
       })
     },
-    failover (model, from, to) { metrics.failover(model, from, to) },
+    failover (model, from, to) {
+      metrics.failover(model, from, to)
+      traffic.failover(model, from, now())
+    },
     requestStarted () { metrics.requestStarted() },
     requestEnded () { metrics.requestEnded() }
   }

@@ -71,8 +71,10 @@ input { background: var(--bg); border: 1px solid var(--line); border-radius: 6px
 .scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
 table.grid { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 .grid th, .grid td { padding: 0.35rem 0.6rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: middle; white-space: nowrap; }
-.grid thead th { background: var(--head); font-weight: 600; position: sticky; top: 0; }
+.grid thead th { background: var(--head); font-weight: 600; position: sticky; top: 0; white-space: normal; min-width: 4rem; }
+.grid small { color: var(--muted); font-size: 0.8rem; }
 .grid .num { text-align: right; }
+.grid td.wrap { white-space: normal; min-width: 9rem; max-width: 14rem; }
 .grid tbody tr:last-child td { border-bottom: 0; }
 .grid td.empty { color: var(--muted); text-align: center; }
 th button.sort { background: none; border: 0; padding: 0; font-weight: 600; cursor: pointer; }

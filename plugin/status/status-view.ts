@@ -8,7 +8,7 @@ import type { HealthTracker } from '../health/tracker.js'
 import { LATENCY_BINS, quantile } from './latency-histogram.js'
 import { WindowTotals, type RollingWindow } from './rolling-window.js'
 import {
-  COMPLETION_TOKENS, ERRORS, LATENCY, OTHER_USERS, PINNED, PROMPT_TOKENS, REQUESTS, TTFB,
+  COMPLETION_TOKENS, ERRORS, FAILOVERS, LATENCY, OTHER_USERS, PINNED, PROMPT_TOKENS, REQUESTS, TTFB,
   type TrafficStore
 } from './traffic-store.js'
 import type {
@@ -43,15 +43,24 @@ function coveredSeconds (traffic: TrafficStore, now: number, slots: number): num
   return Math.max(1, (now - Math.max(first, traffic.startedAt)) / 1000)
 }
 
-function figures (totals: WindowTotals, seconds: number): TrafficFigures {
+/**
+ * `perAttempt`: a backend's (or provider's) error rate counts its failures
+ * that failed over, which its requests do not hold; a model's or the
+ * gateway's is what clients saw.
+ */
+function figures (totals: WindowTotals, seconds: number, perAttempt: boolean): TrafficFigures {
   const c = totals.counters
   const requests = c[REQUESTS] as number
+  const failovers = c[FAILOVERS] as number
   const tokens = (c[PROMPT_TOKENS] as number) + (c[COMPLETION_TOKENS] as number)
   const h = totals.histograms
+  const tries = perAttempt ? requests + failovers : requests
+  const failed = perAttempt ? (c[ERRORS] as number) + failovers : c[ERRORS] as number
   return {
     requests,
     requests_per_second: round(requests / seconds, 3),
-    error_rate: requests === 0 ? null : round((c[ERRORS] as number) / requests, 4),
+    error_rate: tries === 0 ? null : round(failed / tries, 4),
+    failovers,
     latency_p50_ms: roundOrNull(quantile(h, LATENCY * LATENCY_BINS, 0.5), 1),
     latency_p95_ms: roundOrNull(quantile(h, LATENCY * LATENCY_BINS, 0.95), 1),
     ttfb_p50_ms: roundOrNull(quantile(h, TTFB * LATENCY_BINS, 0.5), 1),
@@ -166,7 +175,7 @@ export function statusView (input: StatusInput): StatusView {
       }
       const available = health.isAvailable(backend.key, now, backend.provider.breaker)
       rows.push({
-        ...figures(backendTotals, statsSeconds),
+        ...figures(backendTotals, statsSeconds, true),
         provider: backend.provider.id,
         provider_name: backend.provider.name,
         upstream_model: backend.model,
@@ -188,7 +197,7 @@ export function statusView (input: StatusInput): StatusView {
       ? 'disabled'
       : model.active.length === 0 || healthyActive === 0 ? 'unhealthy' : groupState(states, healthyActive)
     return {
-      ...figures(modelTotals, statsSeconds),
+      ...figures(modelTotals, statsSeconds, false),
       name: model.name,
       key: model.key,
       enabled: model.enabled,
@@ -203,7 +212,7 @@ export function statusView (input: StatusInput): StatusView {
   for (const provider of config.providers.values()) {
     const acc = providers.get(provider.id) as ProviderAcc
     providerRows.push({
-      ...figures(acc.totals, statsSeconds),
+      ...figures(acc.totals, statsSeconds, true),
       id: provider.id,
       name: provider.name,
       enabled: provider.enabled,
@@ -223,7 +232,7 @@ export function statusView (input: StatusInput): StatusView {
       share_seconds: shareSlots * bucketMs / 1000,
       chart_seconds: buckets * bucketMs / 1000
     },
-    totals: figures(traffic.all.sum(now, statsSlots, new WindowTotals(shape)), statsSeconds),
+    totals: figures(traffic.all.sum(now, statsSlots, new WindowTotals(shape)), statsSeconds, false),
     models,
     providers: providerRows,
     users: users(input, statsSlots, statsSeconds)

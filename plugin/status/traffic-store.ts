@@ -6,7 +6,7 @@
  * `record` is called once per finished request. Once a series exists it
  * allocates nothing: two or three map lookups and a few typed-array adds.
  * Memory does not grow with traffic: one window per configured backend
- * (28.8 KB each), one per user up to `maxUsers` (4.3 KB each; more
+ * (29.5 KB each), one per user up to `maxUsers` (5 KB each; more
  * users share one overflow series), and series idle for the whole window
  * are dropped by `prune`.
  */
@@ -37,7 +37,9 @@ export const ERRORS = 1
 export const PINNED = 2
 export const PROMPT_TOKENS = 3
 export const COMPLETION_TOKENS = 4
-const TRAFFIC_COUNTERS = 5
+/** Attempts on a backend that failed and went on to another backend (not in its requests). */
+export const FAILOVERS = 5
+const TRAFFIC_COUNTERS = 6
 
 /** Histograms of a backend series. */
 export const LATENCY = 0
@@ -93,20 +95,36 @@ export class TrafficStore {
   record (sample: TrafficSample): void {
     const slot = this.all.slotOf(sample.now)
     add(this.all, slot, sample, true)
-    if (sample.model !== '' && sample.backend !== '') {
-      let byProvider = this.#backends.get(sample.model)
-      if (byProvider === undefined) {
-        byProvider = new Map()
-        this.#backends.set(sample.model, byProvider)
-      }
-      let window = byProvider.get(sample.backend)
-      if (window === undefined) {
-        window = new RollingWindow(this.trafficShape)
-        byProvider.set(sample.backend, window)
-      }
-      add(window, slot, sample, true)
-    }
+    if (sample.model !== '' && sample.backend !== '') add(this.#backend(sample.model, sample.backend), slot, sample, true)
     if (sample.user !== '') add(this.#user(sample.user), slot, sample, false)
+  }
+
+  /**
+   * An attempt on `backend` failed and the request went on to another
+   * backend. The request itself is recorded once, for the backend that
+   * answered: without this, a backend whose every failure fails over would
+   * show no error at all.
+   */
+  failover (model: string, backend: string, now: number): void {
+    if (model === '' || backend === '') return
+    const slot = this.all.slotOf(now)
+    this.all.count(this.all.row(slot), FAILOVERS, 1)
+    const window = this.#backend(model, backend)
+    window.count(window.row(slot), FAILOVERS, 1)
+  }
+
+  #backend (model: string, provider: string): RollingWindow {
+    let byProvider = this.#backends.get(model)
+    if (byProvider === undefined) {
+      byProvider = new Map()
+      this.#backends.set(model, byProvider)
+    }
+    let window = byProvider.get(provider)
+    if (window === undefined) {
+      window = new RollingWindow(this.trafficShape)
+      byProvider.set(provider, window)
+    }
+    return window
   }
 
   #user (id: string): RollingWindow {

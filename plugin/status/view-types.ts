@@ -27,10 +27,19 @@ export type BackendState = 'healthy' | 'failing' | 'unhealthy' | 'half_open' | '
 
 /** Traffic over the stats window (`windows.stats_seconds`). */
 export interface TrafficFigures {
+  /** Requests answered (by this backend, for a backend). */
   readonly requests: number
   readonly requests_per_second: number
-  /** Errors (5xx, 408, 429) per request; null without requests. */
+  /**
+   * The share that failed (5xx, 408, 429, or a failure that failed over);
+   * null without traffic. For a backend or a provider, of the attempts it
+   * got: its failed answers and its failures that failed over, per request
+   * answered and failure failed over. For a model and the gateway, of the
+   * requests: what clients saw.
+   */
   readonly error_rate: number | null
+  /** Attempts that failed and went on to another backend. */
+  readonly failovers: number
   readonly latency_p50_ms: number | null
   readonly latency_p95_ms: number | null
   /** Time to the answer's first byte. */

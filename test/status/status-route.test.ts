@@ -113,6 +113,31 @@ t.test('figures from real requests: rates, errors, pinned, tokens, users; no sec
   t.notMatch(text, /sk-|127\.0\.0\.1|test-user-token|test-admin-token/)
 })
 
+t.test('a backend that fails over shows its failures, though every request was answered', async (t) => {
+  const sick = await startUpstream(status(502))
+  const well = await startUpstream(json())
+  t.teardown(() => Promise.all([sick.close(), well.close()]))
+  const config = specConfig({ openai: sick.origin, claude: well.origin }).replace('[users.alice]', `
+[[models.gpt_4o.backends]]
+provider = "anthropic_claude"
+model = "claude-3-5-sonnet-20241022"
+weight = 1.0
+
+[users.alice]`)
+  // random 0: openai_official (listed first) is drawn first, fails, and anthropic_claude answers.
+  const app = await startBerry(t, { config, status: true, random: () => 0 })
+  for (let i = 0; i < 3; i++) {
+    const res = await app.post('/v1/chat/completions', { model: 'gpt-4o', messages: [] })
+    await res.arrayBuffer()
+    t.equal(res.status, 200)
+  }
+  const view = await (await app.get('/admin/status', ADMIN_TOKEN)).json() as StatusView
+  const gpt = view.models.find((m) => m.name === 'gpt-4o')
+  t.match(gpt, { requests: 3, error_rate: 0, failovers: 3 }, 'clients saw no error')
+  t.match(gpt?.backends.find((b) => b.provider === 'openai_official'), { requests: 0, failovers: 3, error_rate: 1, last_failure: { reason: 'HTTP 502' } })
+  t.match(gpt?.backends.find((b) => b.provider === 'anthropic_claude'), { requests: 3, error_rate: 0, share: 1 })
+})
+
 t.test('rate-limit headroom is read, not spent', async (t) => {
   const { app } = await setup(t, { limits: 'requests_per_minute = 10, requests_per_day = 1000' })
   for (let i = 0; i < 3; i++) await (await app.post('/v1/chat/completions', { model: 'gpt-4o', messages: [] })).arrayBuffer()

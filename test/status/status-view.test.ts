@@ -94,6 +94,8 @@ t.test('traffic: rates over the time really covered, shares over the last minute
   feed(store, 30, { latencyMs: 200, ttfbMs: 50 })
   feed(store, 10, { backend: 'b', status: 502, latencyMs: 2_500, ttfbMs: undefined, pinned: true, promptTokens: 1, completionTokens: 0 })
   feed(store, 60, { now: T0 - 120_000, latencyMs: 200 })
+  // 5 attempts on b failed and went on to a (whose answers are among the 30 above).
+  for (let i = 0; i < 5; i++) store.failover('chat', 'b', T0)
   const now = T0 + 1_000
   const v = view(store, new HealthTracker(), now)
   const a = backend(v, 'chat', 'a')
@@ -104,6 +106,8 @@ t.test('traffic: rates over the time really covered, shares over the last minute
   t.equal(a.requests_per_second, Math.round(90 / seconds * 1000) / 1000)
   t.equal(a.error_rate, 0)
   t.equal(b.error_rate, 1)
+  t.equal(b.failovers, 5)
+  t.equal(b.requests, 10, 'failed-over attempts are not requests')
   t.equal(b.pinned_requests, 10)
   t.equal(a.share, 0.75, '30 of the 40 requests of the last minute')
   t.equal(b.share, 0.25)
@@ -113,10 +117,13 @@ t.test('traffic: rates over the time really covered, shares over the last minute
   t.equal(a.tokens_per_minute, Math.round(90 * 30 / (seconds / 60) * 10) / 10)
   const chat = model(v, 'chat')
   t.equal(chat.requests, 100)
-  t.equal(chat.error_rate, 0.1)
+  t.equal(chat.error_rate, 0.1, 'what clients saw: 10 errors in 100 requests')
+  t.equal(chat.failovers, 5)
   t.equal(chat.pinned_requests, 10)
   t.equal(v.totals.requests, 100)
-  t.match(v.providers.find((p) => p.id === 'b'), { requests: 10, error_rate: 1 })
+  t.equal(v.totals.failovers, 5)
+  t.match(v.providers.find((p) => p.id === 'b'), { requests: 10, error_rate: 1, failovers: 5 })
+  t.match(v.providers.find((p) => p.id === 'a'), { requests: 90, error_rate: 0, failovers: 0 })
   const chart = b.chart.requests_per_second
   t.equal(chart[chart.length - 1], 1.667, 'the current bucket: 10 requests over its 6 s so far')
   t.equal(chart[chart.length - 1 - 36], 10, '100 requests in the bucket of 6 minutes ago: 10 per second')

@@ -3,7 +3,7 @@ import t from 'tap'
 import { LATENCY_BINS, quantile } from '../../plugin/status/latency-histogram.js'
 import { WindowTotals } from '../../plugin/status/rolling-window.js'
 import {
-  COMPLETION_TOKENS, ERRORS, isError, LATENCY, OTHER_USERS, PINNED, PROMPT_TOKENS, REQUESTS, TrafficStore, TTFB,
+  COMPLETION_TOKENS, ERRORS, FAILOVERS, isError, LATENCY, OTHER_USERS, PINNED, PROMPT_TOKENS, REQUESTS, TrafficStore, TTFB,
   type TrafficSample
 } from '../../plugin/status/traffic-store.js'
 
@@ -18,7 +18,7 @@ t.test('a request counts for its backend, its user and the whole gateway', async
   store.record(sample())
   store.record(sample({ backend: 'claude', status: 502, pinned: true, promptTokens: 1, completionTokens: 0 }))
   const openai = store.backend('gpt-4o', 'openai')?.sum(T0, 30, new WindowTotals(store.trafficShape))
-  t.same([...(openai?.counters ?? [])], [1, 0, 0, 5, 7])
+  t.same([...(openai?.counters ?? [])], [1, 0, 0, 5, 7, 0])
   const claude = store.backend('gpt-4o', 'claude')?.sum(T0, 30, new WindowTotals(store.trafficShape))
   t.equal(claude?.counters[ERRORS], 1)
   t.equal(claude?.counters[PINNED], 1)
@@ -56,6 +56,22 @@ t.test('requests that reached no backend count for the gateway and the user only
   t.equal(store.user(''), undefined, 'an unauthenticated request has no user series')
 })
 
+t.test('a failure that failed over counts for the backend that failed, not as a request', async (t) => {
+  const store = new TrafficStore({ startedAt: T0 })
+  store.failover('gpt-4o', 'openai', T0)
+  store.failover('gpt-4o', 'openai', T0)
+  store.record(sample({ backend: 'claude' }))
+  const openai = store.backend('gpt-4o', 'openai')?.sum(T0, 30, new WindowTotals(store.trafficShape))
+  t.equal(openai?.counters[FAILOVERS], 2)
+  t.equal(openai?.counters[REQUESTS], 0)
+  const all = store.all.sum(T0, 30, new WindowTotals(store.trafficShape))
+  t.equal(all.counters[FAILOVERS], 2)
+  t.equal(all.counters[REQUESTS], 1, 'one request in all')
+  store.failover('', 'openai', T0)
+  store.failover('gpt-4o', '', T0)
+  t.equal(store.series, 1 + 2 + 1, 'no series for an unnamed model or backend')
+})
+
 t.test('errors: server failures and an upstream 408 or 429, not the client\'s own mistakes', async (t) => {
   for (const status of [500, 502, 503, 504, 408, 429]) t.ok(isError(status), String(status))
   for (const status of [200, 201, 400, 401, 403, 404, 413, 499]) t.notOk(isError(status), String(status))
@@ -86,12 +102,12 @@ t.test('prune drops series idle for the whole window, and nothing else', async (
   t.equal(store.backend('old', 'gone')?.sum(T0 + 900_000, 90, new WindowTotals(store.trafficShape)).counters[REQUESTS], 1, 'and starts afresh when traffic comes back')
 })
 
-t.test('a backend series holds 28.8 KB and a user series 4.3 KB, for any traffic', async (t) => {
+t.test('a backend series holds 29.5 KB and a user series 5 KB, for any traffic', async (t) => {
   const store = new TrafficStore({ startedAt: T0 })
   for (let i = 0; i < 100_000; i++) store.record(sample({ now: T0 + i * 50, latencyMs: i % 9000, ttfbMs: i % 700, user: `u${i % 10}` }))
   const backend = store.backend('gpt-4o', 'openai')?.bytes ?? 0
   const user = store.user('u0')?.bytes ?? 0
-  t.equal(backend, 28_800, 'bytes per backend')
-  t.equal(user, 4_320, 'bytes per user')
+  t.equal(backend, 29_520, 'bytes per backend')
+  t.equal(user, 5_040, 'bytes per user')
   t.equal(store.series, 1 + 1 + 10)
 })

@@ -66,9 +66,13 @@ export function millis (ms: number | null): string {
   return `${ms >= 100 ? Math.round(ms) : amount(ms)} ms`
 }
 
-/** "120 ms / 840 ms": a p50 and a p95. */
+/** "120 / 840 ms": a p50 and a p95, the unit once when they share it. */
 export function pair (p50: number | null, p95: number | null): string {
-  return p50 === null && p95 === null ? '-' : `${millis(p50)} / ${millis(p95)}`
+  if (p50 === null && p95 === null) return '-'
+  const low = millis(p50)
+  const high = millis(p95)
+  const unit = / (ms|s)$/.exec(low)?.[0]
+  return unit !== undefined && high.endsWith(unit) ? `${low.slice(0, -unit.length)} / ${high}` : `${low} / ${high}`
 }
 
 /** "HTTP 502, 12 s ago". */

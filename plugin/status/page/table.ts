@@ -17,12 +17,15 @@ export interface Column<Row> {
   readonly firstDirection?: 'ascending' | 'descending'
   readonly cell: (row: Row) => string | Node
   readonly numeric?: boolean
+  /** Long words (a state, a failure) may wrap rather than widen the table. */
+  readonly wrap?: boolean
 }
 
 export interface TableOptions<Row> {
   readonly columns: ReadonlyArray<Column<Row>>
-  /** The column sorted on until a person picks another. */
+  /** The column sorted on until a person picks another, and which way. */
   readonly initialSort: number
+  readonly initialDirection?: 'ascending' | 'descending'
   /** Words the filter matches against. */
   readonly text: (row: Row) => string
   /** Set as the row's data-state, for its colour. */
@@ -48,6 +51,7 @@ export class SortableTable<Row> {
   constructor (table: HTMLTableElement, options: TableOptions<Row>) {
     this.#options = options
     this.#column = options.initialSort
+    this.#direction = options.initialDirection ?? 'ascending'
     const head = table.createTHead()
     const tr = head.insertRow()
     options.columns.forEach((column, index) => {
@@ -114,6 +118,7 @@ export class SortableTable<Row> {
       for (const column of columns) {
         const td = document.createElement('td')
         if (column.numeric === true) td.className = 'num'
+        else if (column.wrap === true) td.className = 'wrap'
         const content = column.cell(row)
         if (typeof content === 'string') td.textContent = content
         else td.append(content)
