@@ -50,7 +50,8 @@ export function binRange (bin: number): readonly [number, number] {
  */
 export function quantile (counts: Uint32Array, offset: number, q: number): number | undefined {
   let total = 0
-  for (let i = 0; i < LATENCY_BINS; i++) total += counts[offset + i] as number
+  const end = offset + LATENCY_BINS
+  for (let i = offset; i < end; i++) total += counts[i] as number
   if (total === 0) return undefined
   // The rank of the wanted observation, 1-based, as a sorted list's index.
   const rank = Math.max(1, Math.ceil(q * total))

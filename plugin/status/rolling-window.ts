@@ -8,7 +8,7 @@
  * `floor(now / bucketMs)`; a row is reused (cleared) when a later slot comes
  * round to it, so old data expires without timers.
  */
-import { binOf, LATENCY_BINS } from './latency-histogram.js'
+import { LATENCY_BINS, quantile } from './latency-histogram.js'
 
 export interface WindowShape {
   /** Width of one bucket in milliseconds. */
@@ -42,8 +42,12 @@ export class WindowTotals {
 
   /** Adds another set of totals of the same shape (a model's backends, say). */
   add (other: WindowTotals): void {
-    for (let i = 0; i < this.counters.length; i++) this.counters[i] = (this.counters[i] as number) + (other.counters[i] as number)
-    for (let i = 0; i < this.histograms.length; i++) this.histograms[i] = (this.histograms[i] as number) + (other.histograms[i] as number)
+    const counters = this.counters
+    const histograms = this.histograms
+    const otherCounters = other.counters
+    const otherHistograms = other.histograms
+    for (let i = 0; i < counters.length; i++) counters[i] = (counters[i] as number) + (otherCounters[i] as number)
+    for (let i = 0; i < histograms.length; i++) histograms[i] = (histograms[i] as number) + (otherHistograms[i] as number)
     this.filled += other.filled
   }
 }
@@ -104,8 +108,9 @@ export class RollingWindow {
     this.#counters[i] = (this.#counters[i] as number) + amount
   }
 
-  observe (row: number, histogram: number, ms: number): void {
-    const i = row * this.#histogramStride + histogram * LATENCY_BINS + binOf(ms)
+  /** One observation in bucket `bin` of a histogram (`binOf(ms)`, found once for every window a request counts in). */
+  observe (row: number, histogram: number, bin: number): void {
+    const i = row * this.#histogramStride + histogram * LATENCY_BINS + bin
     this.#histograms[i] = (this.#histograms[i] as number) + 1
   }
 
@@ -120,10 +125,9 @@ export class RollingWindow {
     return this.#counters[row * this.shape.counters + counter] as number
   }
 
-  /** Copies one histogram of a row into `into` at `offset`. */
-  histogram (row: number, histogram: number, into: Uint32Array, offset = 0): void {
-    const start = row * this.#histogramStride + histogram * LATENCY_BINS
-    into.set(this.#histograms.subarray(start, start + LATENCY_BINS), offset)
+  /** The q-quantile of one histogram of a row, read in place. */
+  quantile (row: number, histogram: number, q: number): number | undefined {
+    return quantile(this.#histograms, row * this.#histogramStride + histogram * LATENCY_BINS, q)
   }
 
   /**
@@ -135,16 +139,34 @@ export class RollingWindow {
     into.clear()
     const last = this.slotOf(now)
     const first = last - Math.min(slots, this.shape.buckets) + 1
-    const { counters } = this.shape
+    const counters = this.shape.counters
+    const stride = this.#histogramStride
+    // Locals, not fields, inside the loops: this runs for every backend on every refresh.
+    const sourceCounters = this.#counters
+    const sourceHistograms = this.#histograms
+    const sumCounters = into.counters
+    const sumHistograms = into.histograms
     for (let slot = first; slot <= last; slot++) {
       const row = this.find(slot)
       if (row < 0) continue
       into.filled++
       const c = row * counters
-      for (let i = 0; i < counters; i++) into.counters[i] = (into.counters[i] as number) + (this.#counters[c + i] as number)
-      const h = row * this.#histogramStride
-      for (let i = 0; i < this.#histogramStride; i++) into.histograms[i] = (into.histograms[i] as number) + (this.#histograms[h + i] as number)
+      for (let i = 0; i < counters; i++) sumCounters[i] = (sumCounters[i] as number) + (sourceCounters[c + i] as number)
+      const h = row * stride
+      for (let i = 0; i < stride; i++) sumHistograms[i] = (sumHistograms[i] as number) + (sourceHistograms[h + i] as number)
     }
     return into
+  }
+
+  /** One counter added up over the `slots` buckets ending with the slot of `now`. */
+  sumCounter (now: number, slots: number, counter: number): number {
+    const last = this.slotOf(now)
+    const first = last - Math.min(slots, this.shape.buckets) + 1
+    let total = 0
+    for (let slot = first; slot <= last; slot++) {
+      const row = this.find(slot)
+      if (row >= 0) total += this.#counters[row * this.shape.counters + counter] as number
+    }
+    return total
   }
 }

@@ -10,6 +10,7 @@
  * users share one overflow series), and series idle for the whole window
  * are dropped by `prune`.
  */
+import { binOf } from './latency-histogram.js'
 import { RollingWindow, type WindowShape } from './rolling-window.js'
 
 /** One finished request, as the accounting subscriber sees it. */
@@ -94,9 +95,13 @@ export class TrafficStore {
 
   record (sample: TrafficSample): void {
     const slot = this.all.slotOf(sample.now)
-    add(this.all, slot, sample, true)
-    if (sample.model !== '' && sample.backend !== '') add(this.#backend(sample.model, sample.backend), slot, sample, true)
-    if (sample.user !== '') add(this.#user(sample.user), slot, sample, false)
+    const error = isError(sample.status)
+    // A client gone is its own latency, not the backend's: no histogram.
+    const latencyBin = sample.status === CLIENT_CLOSED ? -1 : binOf(sample.latencyMs)
+    const ttfbBin = latencyBin < 0 || sample.ttfbMs === undefined ? -1 : binOf(sample.ttfbMs)
+    add(this.all, slot, sample, error, latencyBin, ttfbBin)
+    if (sample.model !== '' && sample.backend !== '') add(this.#backend(sample.model, sample.backend), slot, sample, error, latencyBin, ttfbBin)
+    if (sample.user !== '') add(this.#user(sample.user), slot, sample, error, -1, -1)
   }
 
   /**
@@ -171,14 +176,13 @@ export class TrafficStore {
   }
 }
 
-function add (window: RollingWindow, slot: number, sample: TrafficSample, timed: boolean): void {
+function add (window: RollingWindow, slot: number, sample: TrafficSample, error: boolean, latencyBin: number, ttfbBin: number): void {
   const row = window.row(slot)
   window.count(row, REQUESTS, 1)
-  if (isError(sample.status)) window.count(row, ERRORS, 1)
+  if (error) window.count(row, ERRORS, 1)
   if (sample.pinned) window.count(row, PINNED, 1)
   window.count(row, PROMPT_TOKENS, sample.promptTokens)
   window.count(row, COMPLETION_TOKENS, sample.completionTokens)
-  if (!timed || sample.status === CLIENT_CLOSED) return
-  window.observe(row, LATENCY, sample.latencyMs)
-  if (sample.ttfbMs !== undefined) window.observe(row, TTFB, sample.ttfbMs)
+  if (latencyBin >= 0) window.observe(row, LATENCY, latencyBin)
+  if (ttfbBin >= 0) window.observe(row, TTFB, ttfbBin)
 }

@@ -55,9 +55,14 @@ export interface LastFailure {
   readonly age_seconds: number
 }
 
-/** One value per bucket over `windows.chart_seconds`, oldest first; null before counting began. */
+/**
+ * One value per bucket over `windows.chart_seconds`, oldest first; null
+ * before counting began. Whole numbers (a chart needs no more), which keeps
+ * 180 figures per backend cheap to build and to send.
+ */
 export interface BackendChart {
-  readonly requests_per_second: ReadonlyArray<number | null>
+  /** Requests per minute in each bucket (the current one: so far). */
+  readonly requests_per_minute: ReadonlyArray<number | null>
   /** Null for a bucket without requests. */
   readonly latency_p95_ms: ReadonlyArray<number | null>
 }

@@ -1,6 +1,6 @@
 /** The ring of time buckets: rotation, expiry, sums, and memory fixed at creation. */
 import t from 'tap'
-import { LATENCY_BINS, quantile } from '../../plugin/status/latency-histogram.js'
+import { binOf, LATENCY_BINS, quantile } from '../../plugin/status/latency-histogram.js'
 import { RollingWindow, WindowTotals } from '../../plugin/status/rolling-window.js'
 
 const shape = { bucketMs: 10_000, buckets: 6, counters: 2, histograms: 1 }
@@ -9,7 +9,7 @@ const T0 = 1_700_000_000_000 // a bucket boundary
 function add (w: RollingWindow, now: number, n = 1, ms?: number): void {
   const row = w.row(w.slotOf(now))
   w.count(row, 0, n)
-  if (ms !== undefined) w.observe(row, 0, ms)
+  if (ms !== undefined) w.observe(row, 0, binOf(ms))
 }
 
 t.test('requests in one bucket add up; the next slot starts a fresh bucket', async (t) => {
@@ -72,8 +72,8 @@ t.test('memory is fixed when the window is made, whatever the traffic', async (t
     const now = T0 + i * 97
     const row = w.row(w.slotOf(now))
     w.count(row, 0, 1)
-    w.observe(row, 0, i % 5000)
-    w.observe(row, 1, i % 300)
+    w.observe(row, 0, binOf(i % 5000))
+    w.observe(row, 1, binOf(i % 300))
   }
   t.equal(w.bytes, bytes, '200,000 requests over 5 hours later, the same bytes')
 })

@@ -80,8 +80,8 @@ t.test('no traffic, nothing failing: healthy, zero rates, no percentiles, the di
   const a = backend(v, 'chat', 'a')
   t.match(a, { state: 'healthy', weight: 3, effective_weight: 3, share: null, requests: 0, requests_per_second: 0, error_rate: null, latency_p95_ms: null, ttfb_p50_ms: null, last_failure: null })
   t.match(backend(v, 'chat', 'c'), { state: 'disabled', enabled: false, effective_weight: 0 })
-  t.equal(a.chart.requests_per_second.length, 90)
-  const known = a.chart.requests_per_second.filter((x) => x !== null)
+  t.equal(a.chart.requests_per_minute.length, 90)
+  const known = a.chart.requests_per_minute.filter((x) => x !== null)
   t.same(known, [0, 0, 0], 'three buckets since counting began (T0 at 5 s into its bucket), none before')
   t.same(v.providers.map((p) => [p.id, p.state, p.backends, p.healthy_backends]), [['a', 'healthy', 1, 1], ['b', 'healthy', 2, 2], ['c', 'disabled', 0, 0]])
   t.notMatch(JSON.stringify(v), /sk-a-secret|127\.0\.0\.1|token-/, 'no key, no address, no token')
@@ -124,9 +124,9 @@ t.test('traffic: rates over the time really covered, shares over the last minute
   t.equal(v.totals.failovers, 5)
   t.match(v.providers.find((p) => p.id === 'b'), { requests: 10, error_rate: 1, failovers: 5 })
   t.match(v.providers.find((p) => p.id === 'a'), { requests: 90, error_rate: 0, failovers: 0 })
-  const chart = b.chart.requests_per_second
-  t.equal(chart[chart.length - 1], 1.667, 'the current bucket: 10 requests over its 6 s so far')
-  t.equal(chart[chart.length - 1 - 36], 10, '100 requests in the bucket of 6 minutes ago: 10 per second')
+  const chart = b.chart.requests_per_minute
+  t.equal(chart[chart.length - 1], 100, 'the current bucket: 10 requests over its 6 s so far, 100 a minute')
+  t.equal(chart[chart.length - 1 - 36], 600, '100 requests in the bucket of 6 minutes ago: 600 a minute')
   t.equal(b.chart.latency_p95_ms[chart.length - 2], null, 'a bucket without requests has no p95')
 })
 

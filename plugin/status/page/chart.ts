@@ -1,5 +1,5 @@
 /**
- * A backend's last 15 minutes as a small SVG: requests per second and p95
+ * A backend's last 15 minutes as a small SVG: requests per minute and p95
  * latency, each scaled to its own peak. Drawn with DOM calls (no markup
  * strings, no inline styles: the page's CSP allows neither); the colours
  * come from the stylesheet's classes, the figures from the title.
@@ -38,7 +38,7 @@ function peakOf (values: ReadonlyArray<number | null>): number {
 }
 
 export function drawChart (chart: BackendChart, minutes: number): SVGSVGElement {
-  const rates = chart.requests_per_second
+  const rates = chart.requests_per_minute
   const p95 = chart.latency_p95_ms
   const ratePeak = peakOf(rates)
   const latencyPeak = peakOf(p95)
@@ -50,7 +50,7 @@ export function drawChart (chart: BackendChart, minutes: number): SVGSVGElement 
   svg.setAttribute('role', 'img')
   const label = ratePeak === 0
     ? `No requests in the last ${minutes} minutes`
-    : `Last ${minutes} minutes: requests per second peaking at ${amount(ratePeak)}, p95 latency peaking at ${millis(latencyPeak === 0 ? null : latencyPeak)}`
+    : `Last ${minutes} minutes: requests per second peaking at ${amount(ratePeak / 60)}, p95 latency peaking at ${millis(latencyPeak === 0 ? null : latencyPeak)}`
   svg.setAttribute('aria-label', label)
   const title = document.createElementNS(SVG, 'title')
   title.textContent = label
