@@ -1,7 +1,8 @@
 /**
- * `GET /admin/status` as data: a pure function of the config, the health
- * tracker, the traffic store, the rate-limit headroom and the time. It reads
- * and never writes, so it is tested with hand-fed stores and a fixed `now`.
+ * `GET /admin/status` as data: a function of the config, the health
+ * tracker, the traffic store, the rate-limit headroom and the time. It
+ * changes none of them (it only keeps chart percentiles it may reuse), so it
+ * is tested with hand-fed stores and a fixed `now`.
  */
 import type { Backend, BerryConfig, Model } from '../config/types.js'
 import type { BackendHealth, HealthTracker } from '../health/tracker.js'
@@ -79,10 +80,6 @@ export function backendState (backend: Backend, health: HealthTracker, now: numb
   if (h.consecutiveFailures > 0) return { state: 'failing', nextTrialSeconds: null, recoveryPercent: null }
   return { state: 'healthy', nextTrialSeconds: null, recoveryPercent: null }
 }
-
-/** Worst first: the order rows are shown in, and how a group's state is made. */
-const SEVERITY: Readonly<Record<BackendState, number>> = { unhealthy: 0, half_open: 1, failing: 2, recovering: 3, healthy: 4, disabled: 5 }
-export const backendSeverity = (state: BackendState): number => SEVERITY[state]
 
 /** A group of backends: unhealthy when none is healthy, degraded when some is not fully so. */
 function groupState (states: readonly BackendState[], healthy: number): OverallState {

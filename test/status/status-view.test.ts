@@ -182,3 +182,19 @@ t.test('users: the configured ones, those of a host hook seen lately, the overfl
   t.match(v.users[1], { id: 'ops', requests: 0, error_rate: null, rate_limit: [] })
   t.match(v.users[4], { name: 'other users (beyond 3)', requests: 5 })
 })
+
+t.test('chart percentiles kept between refreshes follow requests that still land in their bucket', async (t) => {
+  const store = new TrafficStore({ startedAt: T0 - 600_000 })
+  feed(store, 10, { now: T0 - 30_000, latencyMs: 100 })
+  const health = new HealthTracker()
+  const p95At = (v: StatusView): number | null | undefined => {
+    const chart = backend(v, 'chat', 'a').chart.latency_p95_ms
+    return chart[chart.length - 4]
+  }
+  const first = p95At(view(store, health, T0))
+  t.ok(first !== null && first !== undefined && first <= 100, `p95 ${first}`)
+  t.equal(p95At(view(store, health, T0 + 1)), first, 'the same, read again')
+  feed(store, 10, { now: T0 - 30_000, latencyMs: 5_000 })
+  const second = p95At(view(store, health, T0 + 2))
+  t.ok(second !== null && second !== undefined && second > 3_000, `p95 ${second} after slow requests in the same bucket`)
+})

@@ -32,9 +32,9 @@ const orLow = (value: number | null): number => value ?? -1
 
 type Figures = Pick<BackendStatus, 'requests_per_second' | 'error_rate' | 'failovers' | 'latency_p50_ms' | 'latency_p95_ms' | 'ttfb_p50_ms' | 'ttfb_p95_ms' | 'tokens_per_minute'>
 
-/** "12%", or "12% (9 failed over)". */
-function errors (f: Figures): string {
-  return f.failovers === 0 ? percent(f.error_rate) : `${percent(f.error_rate)} (${amount(f.failovers)} failed over)`
+/** "12%", with "9 failed over" under it when some did. */
+function errors (f: Figures): string | HTMLElement {
+  return f.failovers === 0 ? percent(f.error_rate) : twoLines(percent(f.error_rate), `${amount(f.failovers)} failed over`)
 }
 
 function traffic<Row> (figures: (row: Row) => Figures, errorsMean: string): Array<Column<Row>> {
