@@ -4,6 +4,7 @@
 //
 //   npx tsc -p tsconfig.json --outDir benchmarks/results/profiles/dist-b   # the change
 //   node benchmarks/ab.mjs --b=benchmarks/results/profiles/dist-b [--a=dist] [--rounds=8] [--duration=3] [--kind=json|pinned|sse] [--together]
+//     [--a-args=--status] [--b-args=--status]   (extra berry-server.mjs flags, comma-separated: one build, two settings)
 //
 // By default the three servers are loaded in turn, each alone on its core.
 // `--together` loads all three at once on the same core (16 connections
@@ -31,6 +32,10 @@ const pin = args['no-pin'] !== true && canPin(availableParallelism())
 const together = args.together === true
 const connections = together ? 16 : 50
 
+function extra (flags) {
+  return typeof flags === 'string' ? flags.split(',').filter(Boolean) : []
+}
+
 function median (values) {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
   const mid = sorted.length >> 1
@@ -44,8 +49,8 @@ async function main () {
   const upstream = `--upstream=${origin.url}`
   const servers = {
     bare: await startNode('bare', join(here, 'bare-proxy.mjs'), { args: [upstream], cpu }),
-    A: await startNode('berry A', join(here, 'berry-server.mjs'), { args: [upstream, `--dist=${args.a ?? join(here, '..', 'dist')}`], cpu }),
-    B: await startNode('berry B', join(here, 'berry-server.mjs'), { args: [upstream, `--dist=${args.b}`], cpu })
+    A: await startNode('berry A', join(here, 'berry-server.mjs'), { args: [upstream, `--dist=${args.a ?? join(here, '..', 'dist')}`, ...extra(args['a-args'])], cpu }),
+    B: await startNode('berry B', join(here, 'berry-server.mjs'), { args: [upstream, `--dist=${args.b}`, ...extra(args['b-args'])], cpu })
   }
   for (const kind of kinds) {
     const body = { model: MODEL, messages: [{ role: 'user', content: 'Say hello to the benchmark, please.' }], max_tokens: 16 }

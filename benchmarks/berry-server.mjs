@@ -1,10 +1,11 @@
 // berry as the example app runs it, built from dist/ (run `npm run build`
 // first; `npm run bench` does), with Fastify's logger off.
 //
-//   node benchmarks/berry-server.mjs --upstream=http://127.0.0.1:PORT [--dist=DIR]
+//   node benchmarks/berry-server.mjs --upstream=http://127.0.0.1:PORT [--dist=DIR] [--status]
 //
 // `--dist` loads another build of berry (default: the repository's dist/),
 // which is how benchmarks/ab.mjs compares a change against the current code.
+// `--status` turns the status page on (its traffic store counts every request).
 //
 // One public model, `bench-model`, with two weighted backends (3:1) on two
 // providers that both point at the same origin, so load balancing runs its
@@ -52,7 +53,7 @@ token = "${BENCH_TOKEN}"
 `
 
 const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 })
-await app.register(berry, { config })
+await app.register(berry, args.status === true ? { config, status: true } : { config })
 await app.listen({ port: Number(args.port ?? 0), host: '127.0.0.1' })
 process.stdout.write(JSON.stringify({ port: app.server.address().port }) + '\n')
 // A clean exit on SIGTERM/SIGINT is what lets `--cpu-prof` write its profile.

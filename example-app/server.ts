@@ -38,7 +38,7 @@ if (configPath === undefined) {
   config = configPath
 }
 
-await app.register(berry, { config })
+await app.register(berry, { config, status: true })
 
 function reload (why: string): void {
   if (configPath === undefined) {
@@ -84,5 +84,7 @@ berry demo gateway on ${base} (two in-process demo upstreams, no key, no network
   admin token: ${DEMO_ADMIN_TOKEN}
 
   curl ${base}/v1/chat/completions -H 'Authorization: Bearer ${DEMO_TOKEN}' -H 'Content-Type: application/json' -d '{"model": "demo-model", "messages": [{"role": "user", "content": "Hello"}]}'
+
+  status page: ${base}/status (sign in with the admin token)
 `)
 }

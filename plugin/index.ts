@@ -10,6 +10,7 @@ import { authenticateRequest, authenticationHook } from './auth.js'
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig, SmartAiSettings } from './config/types.js'
+import { registerCors } from './cors.js'
 import { berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
 import { InvalidOptions } from './errors.js'
 import { startHealthChecks } from './health/checks.js'
@@ -24,11 +25,14 @@ import { createPreHandler } from './proxy/prehandler.js'
 import type { RouteState } from './proxy/route-state.js'
 import { openRedis, registerRateLimit } from './rate-limit.js'
 import { registerAdminRoutes } from './routes/admin.js'
-import { healthSummary, registerHealthRoute } from './routes/health.js'
+import { gatewayHealth, registerAdminHealthRoute, registerHealthRoutes } from './routes/health.js'
 import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
 import { registerSmartAiRoutes } from './routes/smart-ai.js'
+import { registerStatusApi, registerStatusPage } from './routes/status.js'
 import { Runtime, type ConfigChange } from './runtime.js'
+import type { HealthSummary } from './status/health-views.js'
+import { TrafficStore } from './status/traffic-store.js'
 import { kRoute, kTally, kUser } from './symbols.js'
 import type { BerryUser } from './user.js'
 
@@ -38,7 +42,7 @@ export interface BerryDecorator {
   /** Validates and swaps in a new config; throws (keeping the old one) when invalid. */
   reload (source: ConfigSource): ConfigChange
   /** What GET /health answers. */
-  health (): ReturnType<typeof healthSummary>
+  health (): HealthSummary
   /** Token and request totals per user, model and backend since start. */
   usage (): UsageTotals[]
 }
@@ -70,14 +74,16 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
     : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot })
   const counted: BerryMetrics = metrics ?? NO_METRICS
   const runtime: Runtime = new Runtime(config, { health, series: counted, random: options.random, now: options.now, env: options.env })
-  const startedAt = Math.floor(options.now() / 1000)
+  const startedAtMs = options.now()
+  const startedAt = Math.floor(startedAtMs / 1000)
+  const traffic = options.status === false ? undefined : new TrafficStore({ startedAt: startedAtMs })
   const ledger = new UsageLedger()
   const redisSource = options.redis ?? config.settings.redisUrl
   const redis = typeof redisSource === 'string' ? await openRedis(redisSource, app.log) : redisSource
   app.decorate('berry', {
     get config () { return runtime.snapshot.config },
     reload: (source: ConfigSource) => runtime.reload(source),
-    health: () => healthSummary(runtime),
+    health: () => gatewayHealth(runtime),
     usage: () => ledger.totals()
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
@@ -97,17 +103,22 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   await app.register(async (scope) => {
     scope.setErrorHandler(berryErrorHandler)
     redactBerryLogs(scope)
-    registerHealthRoute(scope, runtime)
+    // First, so that its hook answers preflights before authentication asks for a token.
+    if (options.cors !== false) await registerCors(scope, options.cors)
+    registerHealthRoutes(scope, runtime, startedAtMs)
+    if (options.status !== false) await registerStatusPage(scope, { path: options.status.path, prefix: options.prefix })
     if (options.metrics !== false && metrics !== undefined) {
       registerMetricsRoute(scope, { path: options.metrics.path, public: options.metrics.public, registry: metrics.registry, authenticate: identify })
     }
 
     await scope.register(async (authed) => {
       authed.addHook('onRequest', authenticate)
-      await registerRateLimit(authed, runtime, redis)
+      const rateLimits = await registerRateLimit(authed, runtime, redis)
       registerModelRoutes(authed, runtime, startedAt)
       registerAdminRoutes(authed, runtime)
+      registerAdminHealthRoute(authed, runtime)
       registerSmartAiRoutes(authed, runtime)
+      if (traffic !== undefined) registerStatusApi(authed, { runtime, traffic, rateLimits })
 
       await authed.register(async (v1) => {
         v1.setNotFoundHandler(berryNotFoundHandler)
@@ -118,7 +129,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, ledger, onUsage: options.onUsage })])
+        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, ledger, onUsage: options.onUsage, traffic })])
         watchClientDisconnects(v1, events)
         await registerHandoff(v1, runtime, { preHandler: createPreHandler(runtime, `${options.prefix}/v1`), events })
       }, { prefix: '/v1' })
@@ -131,7 +142,10 @@ export default plugin
 export { plugin as berry }
 export { loadConfig } from './config/load.js'
 export { BerryError } from './errors.js'
-export type { BerryOptions, MetricsOptions } from './options.js'
+export type { BerryOptions, MetricsOptions, StatusOptions, CorsOptions } from './options.js'
+export type { TrafficSample } from './status/traffic-store.js'
+export type { StatusView } from './status/view-types.js'
+export type { HealthSummary, SimpleHealth, DetailedHealth } from './status/health-views.js'
 export type { UsageRecord, UsageTotals } from './accounting/usage-ledger.js'
 export type { Authenticate } from './auth.js'
 export type { BerryUser } from './user.js'

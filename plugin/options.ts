@@ -11,6 +11,9 @@ import type { Random } from './select/weighted.js'
 import type { UsageRecord } from './accounting/usage-ledger.js'
 
 export const DEFAULT_METRICS_PATH = '/metrics'
+export const DEFAULT_STATUS_PATH = '/status'
+/** How long a browser may cache a preflight answer, in seconds. */
+export const DEFAULT_CORS_MAX_AGE = 600
 
 export interface MetricsOptions {
   /** Where the metrics are served, under berry's prefix. Default '/metrics'. */
@@ -19,6 +22,20 @@ export interface MetricsOptions {
   public?: boolean
   /** The prom-client registry to use. Default: prom-client's default registry. */
   registry?: Registry
+}
+
+export interface StatusOptions {
+  /** Where the page is served, under berry's prefix. Default '/status'. */
+  path?: string
+}
+
+export type CorsOrigin = string | RegExp | ReadonlyArray<string | RegExp>
+
+export interface CorsOptions {
+  /** Origins allowed to call berry from a browser: '*' (the default), one origin, a RegExp, or a list. */
+  origin?: CorsOrigin
+  /** Seconds a browser may cache a preflight answer. Default 600. */
+  maxAge?: number
 }
 
 export interface BerryOptions {
@@ -44,12 +61,28 @@ export interface BerryOptions {
    * close). Default: `settings.redis_url`, else counters in memory.
    */
   redis?: string | Redis
+  /**
+   * The live status page for operators (`GET /status`) and its data
+   * (`GET /admin/status`, admin tag). Off by default; `true` or an object turns it on.
+   */
+  status?: boolean | StatusOptions
+  /** CORS for browser apps that call the API directly (@fastify/cors). Off by default. */
+  cors?: boolean | CorsOptions
 }
 
 export interface ResolvedMetricsOptions {
   readonly path: string
   readonly public: boolean
   readonly registry: Registry | undefined
+}
+
+export interface ResolvedStatusOptions {
+  readonly path: string
+}
+
+export interface ResolvedCorsOptions {
+  readonly origin: CorsOrigin
+  readonly maxAge: number
 }
 
 export interface ResolvedOptions {
@@ -62,6 +95,8 @@ export interface ResolvedOptions {
   readonly metrics: ResolvedMetricsOptions | false
   readonly onUsage: ((record: UsageRecord) => void | Promise<void>) | undefined
   readonly redis: string | Redis | undefined
+  readonly status: ResolvedStatusOptions | false
+  readonly cors: ResolvedCorsOptions | false
 }
 
 // The checks below hold for callers in plain JavaScript too: each option is
@@ -98,6 +133,36 @@ function resolveRedis (value: string | Redis | undefined): string | Redis | unde
   throw InvalidOptions("'redis' must be a redis:// or rediss:// URL, or an ioredis client")
 }
 
+function resolveStatus (value: unknown): ResolvedStatusOptions | false {
+  if (value === undefined || value === false) return false
+  if (value === true) return { path: DEFAULT_STATUS_PATH }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw InvalidOptions("'status' must be a boolean or an object")
+  const { path = DEFAULT_STATUS_PATH } = value as Record<string, unknown>
+  // No ':' or '*': the page's own assets are routes under this path.
+  if (typeof path !== 'string' || !/^\/[^?#\s:*]+$/.test(path) || path.endsWith('/')) throw InvalidOptions("'status.path' must be a path like '/status' (leading slash, no trailing slash)")
+  return { path }
+}
+
+function isOrigin (value: unknown): value is string | RegExp {
+  if (value instanceof RegExp) return true
+  if (typeof value !== 'string') return false
+  // An origin is scheme, host and port: a path or a trailing slash never matches a browser's Origin header.
+  return value === '*' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+$/i.test(value)
+}
+
+function resolveCors (value: unknown): ResolvedCorsOptions | false {
+  if (value === undefined || value === false) return false
+  if (value === true) return { origin: '*', maxAge: DEFAULT_CORS_MAX_AGE }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw InvalidOptions("'cors' must be a boolean or an object")
+  const { origin = '*', maxAge = DEFAULT_CORS_MAX_AGE } = value as Record<string, unknown>
+  const origins = Array.isArray(origin) ? origin : [origin]
+  if (origins.length === 0 || !origins.every(isOrigin)) {
+    throw InvalidOptions("'cors.origin' must be '*', an origin like 'https://app.example.com', a RegExp, or a list of them")
+  }
+  if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0) throw InvalidOptions("'cors.maxAge' must be a whole number of seconds")
+  return { origin: Array.isArray(origin) ? [...origins] : origins[0] as string | RegExp, maxAge }
+}
+
 export function resolveOptions (opts: Partial<BerryOptions> | undefined): ResolvedOptions {
   if (opts === undefined || opts === null || typeof opts !== 'object') throw InvalidOptions('options must be an object')
   const { config, prefix = '' } = opts
@@ -117,6 +182,8 @@ export function resolveOptions (opts: Partial<BerryOptions> | undefined): Resolv
     env: opts.env,
     metrics: resolveMetrics(opts.metrics),
     onUsage: optionalFunction(opts.onUsage, 'onUsage'),
-    redis: resolveRedis(opts.redis)
+    redis: resolveRedis(opts.redis),
+    status: resolveStatus(opts.status),
+    cors: resolveCors(opts.cors)
   }
 }

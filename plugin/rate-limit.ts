@@ -19,7 +19,9 @@ import type { RateLimit } from './config/types.js'
 import { RateLimited } from './errors.js'
 import { errorMessage } from './json.js'
 import type { Runtime } from './runtime.js'
+import type { RateLimitHeadroom } from './status/view-types.js'
 import { kUser } from './symbols.js'
+import type { BerryUser } from './user.js'
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>
 type Checked = Extract<Awaited<ReturnType<Limiter>>, { isAllowed: false }>
@@ -62,7 +64,23 @@ function headers (result: Checked, remaining: number): Record<string, string> {
   }
 }
 
-export async function registerRateLimit (scope: FastifyInstance, runtime: Runtime, redis: Redis | undefined): Promise<void> {
+/** Reads the limited users' budgets for the status page, without counting a request. */
+export interface RateLimitReader {
+  /** `asking`: the status page's own request, seen as each limited user in turn. */
+  headroom (asking: FastifyRequest): Promise<Map<string, RateLimitHeadroom[]>>
+}
+
+/**
+ * @fastify/rate-limit reads a request only through berry's `keyGenerator`
+ * and `max` (which read `kUser`) and its route's options: the asking request
+ * with another user over it peeks at that user's budget.
+ */
+function probeFor (asking: FastifyRequest, user: BerryUser): FastifyRequest {
+  const probe: FastifyRequest = Object.create(asking, { [kUser]: { value: user } })
+  return probe
+}
+
+export async function registerRateLimit (scope: FastifyInstance, runtime: Runtime, redis: Redis | undefined): Promise<RateLimitReader> {
   const limitOf = (request: FastifyRequest, field: keyof RateLimit): number => {
     const user = request[kUser]
     return (user === null ? undefined : runtime.snapshot.rateLimits.get(user.id)?.[field]) ?? Number.MAX_SAFE_INTEGER
@@ -120,4 +138,35 @@ export async function registerRateLimit (scope: FastifyInstance, runtime: Runtim
     // Users without limits (the common case) never reach the (possibly Redis) stores.
     if (limits !== undefined) await enforce(request, reply, limits)
   })
+
+  async function windowsOf (asking: FastifyRequest, id: string, limits: RateLimit): Promise<RateLimitHeadroom[]> {
+    const probe = probeFor(asking, { id })
+    const out: RateLimitHeadroom[] = []
+    for (const { window, check } of limiters) {
+      const limit = limits[window.field]
+      if (limit === undefined) continue
+      try {
+        const result = await check(probe, { increment: false })
+        // A window nobody has opened yet has its whole budget and no reset time.
+        const open = !result.isAllowed && result.ttl > 0
+        out.push({
+          window: window.name,
+          limit,
+          remaining: result.isAllowed ? limit : result.remaining,
+          reset_seconds: open ? result.ttlInSeconds : null
+        })
+      } catch {
+        // A store that cannot be read (Redis away, a host's store without `read`): the limit is still worth showing.
+        out.push({ window: window.name, limit, remaining: null, reset_seconds: null })
+      }
+    }
+    return out
+  }
+
+  return {
+    async headroom (asking) {
+      const limited = [...runtime.snapshot.rateLimits]
+      return new Map(await Promise.all(limited.map(async ([id, limits]) => [id, await windowsOf(asking, id, limits)] as const)))
+    }
+  }
 }

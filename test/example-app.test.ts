@@ -57,6 +57,12 @@ t.test('the embedded demo answers a curl at once, JSON and SSE', async (t) => {
   t.match(await stream.text(), /data: \[DONE\]\n\n$/)
   t.match(output(), /demo token: {2}berry-demo-token/)
   t.match(output(), /curl http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions -H 'Authorization: Bearer berry-demo-token'/)
+  // The status page's scripts as `npm run build` compiled them into dist.
+  t.match(output(), /status page: http:\/\/127\.0\.0\.1:\d+\/status/)
+  t.match(await (await fetch(`${base}/status`)).text(), /<script type="module" src="\/status\/assets\/main\.js">/)
+  const main = await fetch(`${base}/status/assets/main.js`)
+  t.equal(main.status, 200)
+  t.match(await main.text(), /from '\.\/render\.js'/)
 })
 
 /** A config file serving one model, `first`; `text(name)` makes the same with another model. */

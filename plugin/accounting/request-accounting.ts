@@ -1,7 +1,7 @@
 /**
  * The end of every request to a proxied route: one structured log line, the
- * metrics, the usage totals and the host's `onUsage` record, all from one
- * place. Accounting subscribes to the proxy's events (handoff-events.ts) and
+ * metrics, the usage totals, the status page's rolling windows and the
+ * host's `onUsage` record, all from one place. Accounting subscribes to the proxy's events (handoff-events.ts) and
  * keeps its own per-request state (`RequestTally`, under `kTally`); it never
  * steers a request.
  *
@@ -14,6 +14,7 @@ import type { BerryMetrics } from '../metrics.js'
 import type { HandoffEvents, ProxiedRequest } from '../proxy/handoff-events.js'
 import type { Runtime } from '../runtime.js'
 import { findModel } from '../select/lookup.js'
+import type { TrafficStore } from '../status/traffic-store.js'
 import { kRoute, kTally, kUser } from '../symbols.js'
 import { TokenCounter } from './token-counter.js'
 import type { UsageLedger, UsageRecord } from './usage-ledger.js'
@@ -42,6 +43,8 @@ export interface AccountingOptions {
   readonly metrics: BerryMetrics
   readonly ledger: UsageLedger
   readonly onUsage: ((record: UsageRecord) => void | Promise<void>) | undefined
+  /** The status page's rolling windows, when the page is on. */
+  readonly traffic: TrafficStore | undefined
 }
 
 /** Model, backend and pinning of a request turned away before it was routed, as far as they are config ids. */
@@ -65,7 +68,7 @@ function unrouted (request: ProxiedRequest, runtime: Runtime): { model: string, 
  * routes' scope) and returns the subscriber for the proxy's events.
  */
 export function registerAccounting (scope: FastifyInstance, options: AccountingOptions): HandoffEvents {
-  const { runtime, metrics, ledger, onUsage } = options
+  const { runtime, metrics, ledger, onUsage, traffic } = options
   scope.decorateRequest(kTally, null)
 
   function finish (request: ProxiedRequest, status: number, latencyMs: number): void {
@@ -105,6 +108,18 @@ export function registerAccounting (scope: FastifyInstance, options: AccountingO
     }
     const series = (route === null ? undefined : route.snapshot.series.get(route.backend)) ?? metrics.series(model, backend)
     metrics.requestCompleted(series, record, tally?.ttfbMs)
+    traffic?.record({
+      model,
+      backend,
+      user: record.user,
+      status,
+      latencyMs,
+      ttfbMs: tally?.ttfbMs,
+      pinned,
+      promptTokens: record.promptTokens,
+      completionTokens: record.completionTokens,
+      now: record.time
+    })
     request.log.info({
       user: user?.id ?? null,
       model,
@@ -144,6 +159,7 @@ export function registerAccounting (scope: FastifyInstance, options: AccountingO
     },
     failover (_request, route, from, to) {
       metrics.failover(route.model.name, from.provider.id, to.provider.id)
+      traffic?.failover(route.model.name, from.provider.id, runtime.now())
     },
     clientGone (request) {
       const tally = request[kTally]

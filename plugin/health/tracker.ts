@@ -53,6 +53,10 @@ export interface BackendHealth {
   recoveryStep: number
   lastError: string | undefined
   lastErrorAt: number
+  /** When the current run of consecutive failures began (0 while there is none). */
+  firstFailureAt: number
+  /** Half-open trials let through since the run of failures began. */
+  recoveryAttempts: number
   lastLatencyMs: number | undefined
   successes: number
   failures: number
@@ -67,6 +71,8 @@ function fresh (): BackendHealth {
     recoveryStep: -1,
     lastError: undefined,
     lastErrorAt: 0,
+    firstFailureAt: 0,
+    recoveryAttempts: 0,
     lastLatencyMs: undefined,
     successes: 0,
     failures: 0
@@ -141,6 +147,7 @@ export class HealthTracker {
     if (state.state === 'open' && now < state.cooldownUntil) return
     state.state = 'half_open'
     state.trialStartedAt = now
+    state.recoveryAttempts++
   }
 
   recordSuccess (key: string, latencyMs: number, now: number, probe = false): void {
@@ -152,6 +159,8 @@ export class HealthTracker {
     const state = this.#get(key)
     state.successes++
     state.consecutiveFailures = 0
+    state.firstFailureAt = 0
+    state.recoveryAttempts = 0
     state.lastLatencyMs = latencyMs
     if (state.state !== 'healthy') {
       state.state = 'healthy'
@@ -168,6 +177,7 @@ export class HealthTracker {
     }
     const state = this.#get(key)
     state.failures++
+    if (state.consecutiveFailures === 0) state.firstFailureAt = now
     state.consecutiveFailures++
     state.lastError = outcome.error
     state.lastErrorAt = now

@@ -55,7 +55,8 @@ const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'connection', 'keep-aliv
 export function clientResponseHeaders (headers: IncomingHttpHeaders, provider: string, attempts: number, converted: boolean): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {}
   for (const name in headers) {
-    if (DROPPED_RESPONSE_HEADERS.has(name) || (converted && CONVERTED_BODY_HEADERS.has(name))) continue
+    // berry's own CORS policy (the `cors` option) decides what a browser may read, not the provider's.
+    if (DROPPED_RESPONSE_HEADERS.has(name) || name.startsWith('access-control-') || (converted && CONVERTED_BODY_HEADERS.has(name))) continue
     out[name] = headers[name]
   }
   out['x-berry-backend'] = provider

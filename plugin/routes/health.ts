@@ -1,45 +1,41 @@
 /**
- * `GET /health`: 200 when every enabled model has at least one healthy
- * backend, 503 otherwise, with a summary. Public and free of secrets.
+ * The original system's health routes (shapes in status/health-views.ts):
+ * `GET /health` and `GET /v1/health` are public and free of secrets;
+ * `GET /admin/health` is for users with the `admin` tag. Each answers 200
+ * when every enabled model has a healthy backend, else 503.
  */
 import type { FastifyInstance } from 'fastify'
+import { requireAdmin } from '../auth.js'
 import type { Runtime } from '../runtime.js'
-import { activeBackends } from '../snapshot.js'
+import { detailedHealth, healthSummary, simpleHealth, type HealthSummary } from '../status/health-views.js'
 
-export function healthSummary (runtime: Runtime) {
-  const snapshot = runtime.snapshot
-  const { config } = snapshot
-  const unhealthyModels: string[] = []
-  let models = 0
-  let backends = 0
-  let healthyBackends = 0
-  for (const model of config.models.values()) {
-    if (!model.enabled) continue
-    models++
-    let healthy = 0
-    for (const backend of activeBackends(snapshot, model)) {
-      backends++
-      if (runtime.health.isHealthy(backend.key)) healthy++
-    }
-    healthyBackends += healthy
-    if (healthy === 0) unhealthyModels.push(model.name)
-  }
-  let providers = 0
-  for (const provider of config.providers.values()) if (provider.enabled) providers++
-  return {
-    status: unhealthyModels.length === 0 ? 'ok' as const : 'degraded' as const,
-    providers,
-    models,
-    backends,
-    healthy_backends: healthyBackends,
-    unhealthy_models: unhealthyModels
-  }
+/** What GET /health answers (and `app.berry.health()` returns). */
+export function gatewayHealth (runtime: Runtime): HealthSummary {
+  return healthSummary(runtime.snapshot.config, runtime.health, runtime.now())
 }
 
-export function registerHealthRoute (scope: FastifyInstance, runtime: Runtime): void {
+const code = (status: 'healthy' | 'unhealthy'): number => status === 'healthy' ? 200 : 503
+
+/** The public routes; `startedAt` (ms, the gateway's clock) gives /v1/health its uptime. */
+export function registerHealthRoutes (scope: FastifyInstance, runtime: Runtime, startedAt: number): void {
   scope.get('/health', async (_request, reply) => {
-    const summary = healthSummary(runtime)
-    reply.code(summary.status === 'ok' ? 200 : 503)
-    return summary
+    const body = gatewayHealth(runtime)
+    reply.code(code(body.status))
+    return body
+  })
+  scope.get('/v1/health', async (_request, reply) => {
+    const body = simpleHealth(runtime.snapshot.config, runtime.health, runtime.now(), startedAt)
+    reply.code(code(body.status))
+    return body
+  })
+}
+
+/** In the authenticated scope: the detailed view names every backend. */
+export function registerAdminHealthRoute (scope: FastifyInstance, runtime: Runtime): void {
+  scope.get('/admin/health', async (request, reply) => {
+    requireAdmin(request)
+    const body = detailedHealth(runtime.snapshot.config, runtime.health, runtime.now())
+    reply.code(code(body.status))
+    return body
   })
 }

@@ -137,6 +137,8 @@ t.test('pinned requests never fail over, and reach a sick backend', async (t) =>
   const [stateA, stateB] = (await (await berry.get('/admin/backends', ADMIN_TOKEN)).json()).models[0].backends
   t.match(stateA, { provider: 'a', health: 'open', consecutive_failures: 3 }, "a's circuit opened at the second failure, and the third pinned request still went to it")
   t.match(stateB, { provider: 'b', health: 'healthy', consecutive_failures: 0 })
+  t.equal(berry.app.berry.health().status, 'healthy', 'b still serves the model')
+  t.same(berry.app.berry.health().summary.provider_health, { total: 2, healthy: 1, ratio: 0.5 }, 'a is out of rotation')
 })
 
 t.test('a stream cut after the first chunk ends with an error event, never [DONE]', async (t) => {
@@ -187,10 +189,10 @@ t.test('all backends down: the soonest to cool is tried, then 503', async (t) =>
   const b = await upstream(t, status(500))
   const berry = await startBerry(t, { config: config(a.origin, b.origin), random: () => 0, now: () => now })
   for (let i = 0; i < 2; i++) await (await berry.post('/v1/chat/completions', ask)).arrayBuffer()
-  t.equal(berry.app.berry.health().status, 'degraded')
+  t.equal(berry.app.berry.health().status, 'unhealthy')
   const health = await berry.get('/health', null)
   t.equal(health.status, 503)
-  t.same((await health.json()).unhealthy_models, ['gpt_4o'])
+  t.same((await health.json()).summary.model_health, { total: 1, healthy: 0, ratio: 0 })
   now += 1
   const before = a.received.length + b.received.length
   const res = await berry.post('/v1/chat/completions', ask)
