@@ -133,11 +133,11 @@ function resolveRedis (value: string | Redis | undefined): string | Redis | unde
   throw InvalidOptions("'redis' must be a redis:// or rediss:// URL, or an ioredis client")
 }
 
-function resolveStatus (value: unknown): ResolvedStatusOptions | false {
+function resolveStatus (value: boolean | StatusOptions | undefined): ResolvedStatusOptions | false {
   if (value === undefined || value === false) return false
   if (value === true) return { path: DEFAULT_STATUS_PATH }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw InvalidOptions("'status' must be a boolean or an object")
-  const { path = DEFAULT_STATUS_PATH } = value as Record<string, unknown>
+  const { path = DEFAULT_STATUS_PATH } = value
   // No ':' or '*': the page's own assets are routes under this path.
   if (typeof path !== 'string' || !/^\/[^?#\s:*]+$/.test(path) || path.endsWith('/')) throw InvalidOptions("'status.path' must be a path like '/status' (leading slash, no trailing slash)")
   return { path }
@@ -150,17 +150,17 @@ function isOrigin (value: unknown): value is string | RegExp {
   return value === '*' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+$/i.test(value)
 }
 
-function resolveCors (value: unknown): ResolvedCorsOptions | false {
+function resolveCors (value: boolean | CorsOptions | undefined): ResolvedCorsOptions | false {
   if (value === undefined || value === false) return false
   if (value === true) return { origin: '*', maxAge: DEFAULT_CORS_MAX_AGE }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw InvalidOptions("'cors' must be a boolean or an object")
-  const { origin = '*', maxAge = DEFAULT_CORS_MAX_AGE } = value as Record<string, unknown>
-  const origins = Array.isArray(origin) ? origin : [origin]
+  const { origin = '*', maxAge = DEFAULT_CORS_MAX_AGE } = value
+  const origins: readonly unknown[] = Array.isArray(origin) ? origin : [origin]
   if (origins.length === 0 || !origins.every(isOrigin)) {
     throw InvalidOptions("'cors.origin' must be '*', an origin like 'https://app.example.com', a RegExp, or a list of them")
   }
   if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0) throw InvalidOptions("'cors.maxAge' must be a whole number of seconds")
-  return { origin: Array.isArray(origin) ? [...origins] : origins[0] as string | RegExp, maxAge }
+  return { origin: Array.isArray(origin) ? [...origin] : origin, maxAge }
 }
 
 export function resolveOptions (opts: Partial<BerryOptions> | undefined): ResolvedOptions {

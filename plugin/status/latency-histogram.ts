@@ -31,7 +31,7 @@ export function binOf (ms: number): number {
   let hi = LATENCY_BOUNDS_MS.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (ms <= (LATENCY_BOUNDS_MS[mid] as number)) hi = mid
+    if (ms <= (LATENCY_BOUNDS_MS[mid] ?? 0)) hi = mid
     else lo = mid + 1
   }
   return lo
@@ -46,18 +46,18 @@ export function binRange (bin: number): readonly [number, number] {
 
 /**
  * The q-quantile (0 < q <= 1) of the histogram stored at
- * `counts[offset .. offset + LATENCY_BINS)`, or undefined when it is empty.
+ * `(counts[offset .. offset + LATENCY_BINS)`, or undefined when it is empty.
  */
 export function quantile (counts: Uint32Array, offset: number, q: number): number | undefined {
   let total = 0
   const end = offset + LATENCY_BINS
-  for (let i = offset; i < end; i++) total += counts[i] as number
+  for (let i = offset; i < end; i++) total += counts[i] ?? 0
   if (total === 0) return undefined
   // The rank of the wanted observation, 1-based, as a sorted list's index.
   const rank = Math.max(1, Math.ceil(q * total))
   let seen = 0
   for (let bin = 0; bin < LATENCY_BINS; bin++) {
-    const n = counts[offset + bin] as number
+    const n = counts[offset + bin] ?? 0
     if (n === 0) continue
     if (seen + n >= rank) {
       const [lower, upper] = binRange(bin)

@@ -46,8 +46,8 @@ export class WindowTotals {
     const histograms = this.histograms
     const otherCounters = other.counters
     const otherHistograms = other.histograms
-    for (let i = 0; i < counters.length; i++) counters[i] = (counters[i] as number) + (otherCounters[i] as number)
-    for (let i = 0; i < histograms.length; i++) histograms[i] = (histograms[i] as number) + (otherHistograms[i] as number)
+    for (let i = 0; i < counters.length; i++) counters[i] = (counters[i] ?? 0) + (otherCounters[i] ?? 0)
+    for (let i = 0; i < histograms.length; i++) histograms[i] = (histograms[i] ?? 0) + (otherHistograms[i] ?? 0)
     this.filled += other.filled
   }
 }
@@ -105,13 +105,13 @@ export class RollingWindow {
 
   count (row: number, counter: number, amount: number): void {
     const i = row * this.shape.counters + counter
-    this.#counters[i] = (this.#counters[i] as number) + amount
+    this.#counters[i] = (this.#counters[i] ?? 0) + amount
   }
 
   /** One observation in bucket `bin` of a histogram (`binOf(ms)`, found once for every window a request counts in). */
   observe (row: number, histogram: number, bin: number): void {
     const i = row * this.#histogramStride + histogram * LATENCY_BINS + bin
-    this.#histograms[i] = (this.#histograms[i] as number) + 1
+    this.#histograms[i] = (this.#histograms[i] ?? 0) + 1
   }
 
   /** The row holding `slot`, or -1 when that slot's data is gone or was never written. */
@@ -122,7 +122,7 @@ export class RollingWindow {
   }
 
   counter (row: number, counter: number): number {
-    return this.#counters[row * this.shape.counters + counter] as number
+    return (this.#counters[row * this.shape.counters + counter] ?? 0)
   }
 
   /** The q-quantile of one histogram of a row, read in place. */
@@ -151,9 +151,9 @@ export class RollingWindow {
       if (row < 0) continue
       into.filled++
       const c = row * counters
-      for (let i = 0; i < counters; i++) sumCounters[i] = (sumCounters[i] as number) + (sourceCounters[c + i] as number)
+      for (let i = 0; i < counters; i++) sumCounters[i] = (sumCounters[i] ?? 0) + (sourceCounters[c + i] ?? 0)
       const h = row * stride
-      for (let i = 0; i < stride; i++) sumHistograms[i] = (sumHistograms[i] as number) + (sourceHistograms[h + i] as number)
+      for (let i = 0; i < stride; i++) sumHistograms[i] = (sumHistograms[i] ?? 0) + (sourceHistograms[h + i] ?? 0)
     }
     return into
   }
@@ -165,7 +165,7 @@ export class RollingWindow {
     let total = 0
     for (let slot = first; slot <= last; slot++) {
       const row = this.find(slot)
-      if (row >= 0) total += this.#counters[row * this.shape.counters + counter] as number
+      if (row >= 0) total += (this.#counters[row * this.shape.counters + counter] ?? 0)
     }
     return total
   }

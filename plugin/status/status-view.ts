@@ -52,12 +52,12 @@ function coveredSeconds (traffic: TrafficStore, now: number, slots: number): num
  */
 function figures (totals: WindowTotals, seconds: number, perAttempt: boolean): TrafficFigures {
   const c = totals.counters
-  const requests = c[REQUESTS] as number
-  const failovers = c[FAILOVERS] as number
-  const tokens = (c[PROMPT_TOKENS] as number) + (c[COMPLETION_TOKENS] as number)
+  const requests = (c[REQUESTS] ?? 0)
+  const failovers = (c[FAILOVERS] ?? 0)
+  const tokens = (c[PROMPT_TOKENS] ?? 0) + (c[COMPLETION_TOKENS] ?? 0)
   const h = totals.histograms
   const tries = perAttempt ? requests + failovers : requests
-  const failed = perAttempt ? (c[ERRORS] as number) + failovers : c[ERRORS] as number
+  const failed = perAttempt ? (c[ERRORS] ?? 0) + failovers : (c[ERRORS] ?? 0)
   return {
     requests,
     requests_per_second: round(requests / seconds, 3),
@@ -68,7 +68,7 @@ function figures (totals: WindowTotals, seconds: number, perAttempt: boolean): T
     ttfb_p50_ms: roundOrNull(quantile(h, TTFB * LATENCY_BINS, 0.5), 1),
     ttfb_p95_ms: roundOrNull(quantile(h, TTFB * LATENCY_BINS, 0.95), 1),
     tokens_per_minute: round(tokens / (seconds / 60), 1),
-    pinned_requests: c[PINNED] as number
+    pinned_requests: (c[PINNED] ?? 0)
   }
 }
 
@@ -118,7 +118,7 @@ function p95Of (window: RollingWindow, memo: P95Memo, row: number, slot: number,
     memo.counts[row] = requests
     memo.values[row] = Math.round(window.quantile(row, LATENCY, 0.95) ?? NaN)
   }
-  const value = memo.values[row] as number
+  const value = (memo.values[row] ?? 0)
   return Number.isNaN(value) ? null : value
 }
 
@@ -225,7 +225,7 @@ export function statusView (input: StatusInput): StatusView {
         weight: backend.weight,
         effective_weight: inRotation && available ? round(backend.weight * health.weightFactor(backend.key), 4) : 0,
         priority: backend.priority,
-        share: modelLastMinute === 0 ? null : round((lastMinute[index] as number) / modelLastMinute, 4),
+        share: modelLastMinute === 0 ? null : round((lastMinute[index] ?? 0) / modelLastMinute, 4),
         last_failure: h.lastError === undefined ? null : { reason: h.lastError, age_seconds: Math.max(0, Math.round((now - h.lastErrorAt) / 1000)) },
         chart: chart(window, traffic, now)
       })
@@ -248,7 +248,8 @@ export function statusView (input: StatusInput): StatusView {
 
   const providerRows: ProviderStatus[] = []
   for (const provider of config.providers.values()) {
-    const acc = providers.get(provider.id) as ProviderAcc
+    const acc = providers.get(provider.id)
+    if (acc === undefined) continue
     providerRows.push({
       ...figures(acc.totals, statsSeconds, true),
       id: provider.id,
@@ -285,14 +286,14 @@ function users (input: StatusInput, statsSlots: number, statsSeconds: number): U
     if (window === undefined) totals.clear()
     else window.sum(now, statsSlots, totals)
     const c = totals.counters
-    const requests = c[REQUESTS] as number
-    const tokens = (c[PROMPT_TOKENS] as number) + (c[COMPLETION_TOKENS] as number)
+    const requests = (c[REQUESTS] ?? 0)
+    const tokens = (c[PROMPT_TOKENS] ?? 0) + (c[COMPLETION_TOKENS] ?? 0)
     return {
       id,
       name,
       requests,
       requests_per_minute: round(requests / (statsSeconds / 60), 2),
-      error_rate: requests === 0 ? null : round((c[ERRORS] as number) / requests, 4),
+      error_rate: requests === 0 ? null : round((c[ERRORS] ?? 0) / requests, 4),
       tokens,
       tokens_per_minute: round(tokens / (statsSeconds / 60), 1),
       rate_limit: headroom(id)

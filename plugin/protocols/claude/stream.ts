@@ -27,6 +27,20 @@ import { streamFailure } from './errors.js'
 /** Anthropic's stream events: the typed ones plus `ping` and `error`, which the SDK handles apart. */
 type AnthropicEvent = RawMessageStreamEvent | { type: 'ping' } | { type: 'error', error: ErrorObject }
 
+const EVENT_TYPES: ReadonlySet<string> = new Set<AnthropicEvent['type']>([
+  'message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop', 'ping', 'error'
+])
+
+/**
+ * An event of the types this stream knows, read as the SDK types it. The
+ * `type` decides its shape; a field missing where the type has one ends as
+ * a TypeError, which the converter turns into a clean failure
+ * (event-converter.ts).
+ */
+function isAnthropicEvent (value: Record<string, unknown>): value is Record<string, unknown> & AnthropicEvent {
+  return typeof value.type === 'string' && EVENT_TYPES.has(value.type)
+}
+
 type Block =
   | { readonly kind: 'text' }
   | { readonly kind: 'thinking' }
@@ -53,12 +67,13 @@ export class AnthropicChatStream extends EventConverter {
   }
 
   protected onEvent (sse: SseEvent): void {
-    const parsed = parseJson(sse.data)
-    if (!isRecord(parsed) || typeof parsed.type !== 'string') {
+    const event = parseJson(sse.data)
+    if (!isRecord(event) || typeof event.type !== 'string') {
       this.fail(upstreamFailure('The Anthropic stream sent an event that is not JSON'))
       return
     }
-    const event = parsed as AnthropicEvent
+    // Events of a newer API version than these types are not this stream's business.
+    if (!isAnthropicEvent(event)) return
     switch (event.type) {
       case 'message_start':
         this.#start(event.message.id, event.message.model)

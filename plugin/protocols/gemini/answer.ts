@@ -5,7 +5,7 @@ import { UpstreamBadAnswer } from '../../errors.js'
 import { isRecord } from '../json.js'
 import type { ToolCall } from '../openai-request.js'
 import type { Answer, FinishReason } from '../openai-response.js'
-import type { GeminiCandidate, GeminiResponse } from './types.js'
+import { isGeminiResponse, type GeminiCandidate, type GeminiResponse } from './types.js'
 
 /**
  * Gemini's reasons in OpenAI's words. A stop that ended with function calls
@@ -86,8 +86,8 @@ export function hasFunctionCall (part: Part): part is Part & { functionCall: Fun
 }
 
 export function fromGeminiResponse (json: unknown, model: string, created: number, fallbackId: string): Answer {
-  if (!isRecord(json)) throw UpstreamBadAnswer('not a Gemini answer')
-  const answer = json as GeminiResponse
+  if (!isRecord(json) || !isGeminiResponse(json)) throw UpstreamBadAnswer('not a Gemini answer')
+  const answer = json
   const id = answer.responseId ?? fallbackId
   const candidate = answer.candidates?.[0]
   const texts: string[] = []

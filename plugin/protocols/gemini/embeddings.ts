@@ -8,7 +8,7 @@
 import type { CreateEmbeddingResponse, Embedding } from 'openai/resources/embeddings'
 import { InvalidBody, UnsupportedParameter, UpstreamBadAnswer } from '../../errors.js'
 import { isRecord, readArray, readInteger } from '../json.js'
-import type { GeminiBatchEmbedResponse, GeminiEmbedRequest } from './types.js'
+import { isBatchEmbedResponse, type GeminiEmbedRequest } from './types.js'
 
 const PROTOCOL = 'Gemini'
 /** OpenAI's embeddings parameters; anything else is a 400. */
@@ -57,8 +57,8 @@ function base64 (values: number[]): string {
 
 /** Gemini reports no token counts for embeddings: usage is zero. */
 export function fromGeminiEmbeddings (json: unknown, model: string, body: Record<string, unknown>): EmbeddingsAnswer {
-  if (!isRecord(json) || !Array.isArray(json.embeddings)) throw UpstreamBadAnswer('not a Gemini batchEmbedContents answer')
-  const answer = json as GeminiBatchEmbedResponse
+  if (!isRecord(json) || !isBatchEmbedResponse(json)) throw UpstreamBadAnswer('not a Gemini batchEmbedContents answer')
+  const answer = json
   const asBase64 = body.encoding_format === 'base64'
   return {
     object: 'list',

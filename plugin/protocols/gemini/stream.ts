@@ -17,7 +17,7 @@ import type { SseEvent } from '../sse-parser.js'
 import type { ProtocolEnv, StreamOptions } from '../types.js'
 import { finishReason, hasFunctionCall, openAIUsage, toolCall, toolCallId } from './answer.js'
 import { geminiErrorOf, streamFailure } from './errors.js'
-import type { GeminiResponse } from './types.js'
+import { isGeminiResponse, type GeminiResponse } from './types.js'
 
 export class GeminiChatStream extends EventConverter {
   readonly #writer: ChunkWriter
@@ -45,7 +45,11 @@ export class GeminiChatStream extends EventConverter {
       this.fail(streamFailure(error))
       return
     }
-    const chunk = parsed as GeminiResponse
+    if (!isGeminiResponse(parsed)) {
+      this.fail(upstreamFailure('The Gemini stream sent a chunk that is not a GenerateContentResponse'))
+      return
+    }
+    const chunk = parsed
     this.#start(chunk)
     if (chunk.usageMetadata !== undefined) {
       this.#usage = chunk.usageMetadata

@@ -20,6 +20,7 @@ import type {
   Tool,
   ToolConfig
 } from '@google/genai'
+import { isRecord } from '../json.js'
 
 export type GeminiThinkingConfig = Omit<ThinkingConfig, 'thinkingLevel'> & { thinkingLevel?: `${ThinkingLevel}` }
 
@@ -57,4 +58,22 @@ export interface GeminiEmbedRequest {
 
 export interface GeminiBatchEmbedResponse {
   embeddings?: Array<{ values?: number[] }>
+}
+
+/**
+ * A Gemini answer or stream chunk, read as the SDK types it: its top-level
+ * fields are there with the right kind or absent. Deeper fields are read
+ * defensively, and one of the wrong shape ends as a TypeError the converter
+ * turns into a clean failure.
+ */
+export function isGeminiResponse (value: Record<string, unknown>): value is Record<string, unknown> & GeminiResponse {
+  return (value.candidates === undefined || Array.isArray(value.candidates)) &&
+    (value.usageMetadata === undefined || isRecord(value.usageMetadata)) &&
+    (value.promptFeedback === undefined || isRecord(value.promptFeedback)) &&
+    (value.responseId === undefined || typeof value.responseId === 'string')
+}
+
+export function isBatchEmbedResponse (value: Record<string, unknown>): value is Record<string, unknown> & GeminiBatchEmbedResponse {
+  const { embeddings } = value
+  return Array.isArray(embeddings) && embeddings.every((item) => isRecord(item) && (item.values === undefined || (Array.isArray(item.values) && item.values.every((x) => typeof x === 'number'))))
 }

@@ -37,9 +37,17 @@ export async function fetchStatus (url: string, token: string, signal: AbortSign
   if (res.status === 403) return { kind: 'forbidden', message: await errorMessage(res) }
   if (!res.ok) return { kind: 'unavailable', message: await errorMessage(res) }
   try {
-    const view = await res.json() as StatusView
+    const view: unknown = await res.json()
+    if (!isStatusView(view)) return { kind: 'unavailable', message: 'an answer that is not berry\'s status' }
     return { kind: 'ok', view }
   } catch (err) {
     return { kind: 'unavailable', message: `an unreadable answer (${err instanceof Error ? err.message : String(err)})` }
   }
+}
+
+/** The gateway's answer has the status view's shape (its lists are lists), so the page can draw it. */
+function isStatusView (value: unknown): value is StatusView {
+  if (value === null || typeof value !== 'object') return false
+  const lists = ['models', 'providers', 'users'].every((key) => Array.isArray(Reflect.get(value, key)))
+  return lists && typeof Reflect.get(value, 'generated_at') === 'string'
 }
