@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify'
 import { requireAdmin } from '../auth.js'
 import type { Runtime } from '../runtime.js'
+import { effectiveWeight } from '../select/weights-view.js'
 
 /** `sk-proj-abcdef123456` -> `sk-...3456`; short keys show nothing. */
 export function maskKey (key: string): string {
@@ -28,14 +29,13 @@ export function registerAdminRoutes (scope: FastifyInstance, runtime: Runtime): 
       strategy: model.strategy,
       backends: model.backends.map((backend) => {
         const health = runtime.health.snapshot(backend.key)
-        const available = runtime.health.isAvailable(backend.key, now, backend.provider.breaker)
-        const factor = runtime.health.weightFactor(backend.key)
         return {
           provider: backend.provider.id,
           provider_name: backend.provider.name,
           model: backend.model,
           weight: backend.weight,
-          effective_weight: backend.enabled && backend.provider.enabled && available ? backend.weight * factor : 0,
+          // What the model's strategy draws with now (smart_ai: its confidence).
+          effective_weight: effectiveWeight(model, backend, { health: runtime.health, now }),
           priority: backend.priority,
           enabled: backend.enabled && backend.provider.enabled,
           health: health.state,

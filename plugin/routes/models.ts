@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { callerOf } from '../auth.js'
 import type { Runtime } from '../runtime.js'
+import { candidatesFor } from '../select/dispatch.js'
 import { userMayUse } from '../select/lookup.js'
 import { activeBackends } from '../snapshot.js'
 
@@ -12,7 +13,8 @@ export function registerModelRoutes (scope: FastifyInstance, runtime: Runtime, s
     const { config } = snapshot
     const data = []
     for (const model of config.models.values()) {
-      if (!model.enabled || activeBackends(snapshot, model).length === 0 || !userMayUse(user, model, config)) continue
+      // Only models this caller can be served: allowed, and a backend their tags reach.
+      if (!model.enabled || !userMayUse(user, model, config) || candidatesFor(activeBackends(snapshot, model), user).length === 0) continue
       data.push({ id: model.name, object: 'model', created: startedAt, owned_by: 'berry' })
     }
     return { object: 'list', data }

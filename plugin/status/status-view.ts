@@ -6,6 +6,7 @@
  */
 import type { Backend, BerryConfig, Model } from '../config/types.js'
 import type { BackendHealth, HealthTracker } from '../health/tracker.js'
+import { effectiveWeight } from '../select/weights-view.js'
 import { activeOf } from '../snapshot.js'
 import { LATENCY_BINS, quantile } from './latency-histogram.js'
 import { WindowTotals, type RollingWindow } from './rolling-window.js'
@@ -199,7 +200,6 @@ export function statusView (input: StatusInput): StatusView {
         acc.states.push(state)
         if (state !== 'disabled' && health.isHealthy(backend.key)) acc.healthy++
       }
-      const available = health.isAvailable(backend.key, now, backend.provider.breaker)
       const f = figures(backendTotals, statsSeconds, true)
       // Every field in one literal: V8 builds it from one shape, where a
       // spread and then 16 more fields cost a third of the whole view.
@@ -223,7 +223,7 @@ export function statusView (input: StatusInput): StatusView {
         recovery_percent: recoveryPercent,
         consecutive_failures: h.consecutiveFailures,
         weight: backend.weight,
-        effective_weight: inRotation && available ? round(backend.weight * health.weightFactor(backend.key), 4) : 0,
+        effective_weight: inRotation ? round(effectiveWeight(model, backend, { health, now }), 4) : 0,
         priority: backend.priority,
         share: modelLastMinute === 0 ? null : round((lastMinute[index] ?? 0) / modelLastMinute, 4),
         last_failure: h.lastError === undefined ? null : { reason: h.lastError, age_seconds: Math.max(0, Math.round((now - h.lastErrorAt) / 1000)) },

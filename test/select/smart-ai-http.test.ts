@@ -50,6 +50,13 @@ provider = "gold"
 model = "up-gold"
 tags = ["premium"]
 
+[models.gold_only]
+name = "gold-only"
+[[models.gold_only.backends]]
+provider = "gold"
+model = "up-gold"
+tags = ["premium"]
+
 [users.alice]
 token = "${TOKEN}"
 tags = ["basic"]
@@ -108,7 +115,7 @@ t.test('the weight view: admin only, the original\'s shape, query flags checked'
   const body = await res.json()
   t.same(Object.keys(body), ['models', 'total_smart_ai_models', 'available_models', 'timestamp', 'settings'])
   t.equal(body.total_smart_ai_models, 1)
-  t.same(body.models.map((m: { name: string, strategy: string }) => [m.name, m.strategy]), [['smart-model', 'SmartAi'], ['tagged-model', 'RoundRobin']])
+  t.same(body.models.map((m: { name: string, strategy: string }) => [m.name, m.strategy]), [['smart-model', 'SmartAi'], ['tagged-model', 'RoundRobin'], ['gold-only', 'WeightedRandom']])
   t.equal(body.models[0].backends[0].health_details, undefined)
   const text = JSON.stringify(body)
   t.notMatch(text, /sk-|127\.0\.0\.1/, 'no key, no address')
@@ -157,4 +164,11 @@ t.test('tags over the wire: load balancing stays inside them, pinning cannot lea
   const admin = await berry.post('/v1/chat/completions', ask('tagged-model', { backend: 'gold' }), ADMIN_TOKEN)
   t.equal(admin.status, 200, 'admin may pin any backend')
   await admin.arrayBuffer()
+
+  const listed = async (token: string) => (await (await berry.get('/v1/models', token)).json()).data.map((m: { id: string }) => m.id).sort()
+  t.same(await listed(TOKEN), ['smart-model', 'tagged-model'], 'a model none of whose backends shares her tags is not listed for alice')
+  t.same(await listed(PREMIUM_TOKEN), ['gold-only', 'smart-model', 'tagged-model'])
+  const refused = await berry.post('/v1/chat/completions', ask('gold-only'))
+  t.equal(refused.status, 503)
+  t.match((await refused.json()).error, { message: /no enabled backend shares a tag with this user/ })
 })
