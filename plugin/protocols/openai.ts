@@ -40,7 +40,9 @@ function carriesContent (chunk: Record<string, unknown>, api: Api): boolean {
     if (!isRecord(choice)) return false
     if (api === 'completions') return nonEmpty(choice.text)
     const delta = choice.delta
-    return isRecord(delta) && (nonEmpty(delta.content) || nonEmpty(delta.tool_calls) || nonEmpty(delta.refusal))
+    // Reasoning is the answer under way too (`reasoning_content`, `reasoning`):
+    // held back, a long one would leave the client with no byte.
+    return isRecord(delta) && (nonEmpty(delta.content) || nonEmpty(delta.tool_calls) || nonEmpty(delta.refusal) || nonEmpty(delta.reasoning_content) || nonEmpty(delta.reasoning))
   })
 }
 

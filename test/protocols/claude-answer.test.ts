@@ -149,15 +149,15 @@ t.test('two tool calls are indexed 0 and 1; a call with no input pieces gets "{}
   ])
 })
 
-t.test('thinking deltas become reasoning_content and do not commit', async (t) => {
+t.test('thinking deltas become reasoning_content and commit: a long thinking is not held back', async (t) => {
   const converter = protocol.stream('chat', { model: 'm', includeUsage: false })
   const thinking = Buffer.from(streamEvents('claude-sonnet-5', { blocks: [...thinkingBlock(0, ['Hmm']), ...textBlock(1, ['Yes'])] }).join(''))
-  const cut = thinking.indexOf('content_block_start', thinking.indexOf('"index":1') - 60)
-  const first = converter.push(thinking.subarray(0, cut))?.toString() ?? ''
-  t.notOk(converter.committed, 'reasoning alone is not content')
+  const start = thinking.indexOf('thinking_delta')
+  converter.push(thinking.subarray(0, start - 80))
+  t.notOk(converter.committed, 'message_start and the block start are not the answer yet')
+  const first = converter.push(thinking.subarray(start - 80, thinking.indexOf('content_block_start', start)))?.toString() ?? ''
+  t.ok(converter.committed, 'the first thinking delta is')
   t.match(dataEvents(first).at(-1), { choices: [{ delta: { reasoning_content: 'Hmm' } }] })
-  converter.push(thinking.subarray(cut))
-  t.ok(converter.committed)
 })
 
 t.test('the same output whether the bytes come whole, byte by byte or cut at random', async (t) => {

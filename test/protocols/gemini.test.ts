@@ -291,11 +291,11 @@ t.test('embeddings: one request per input; float and base64 answers; token array
   t.throws(() => protocol.request('embeddings', { input: 'x', extra: true }, ctx), { code: 'BERRY_ERR_UNSUPPORTED_PARAMETER', message: /'extra'/ })
 })
 
-t.test('streamed thoughts are reasoning_content and do not commit; a blocked prompt ends with content_filter; a chunk that is not JSON fails', async (t) => {
+t.test('streamed thoughts are reasoning_content and commit; a blocked prompt ends with content_filter; a chunk that is not JSON fails', async (t) => {
   const thinking = protocol.stream('chat', { model: 'm', includeUsage: false })
   const out = thinking.push(streamBytes([response('g', [{ text: 'Pondering', thought: true }], undefined, undefined)]))?.toString() ?? ''
   t.match(dataEvents(out).at(-1), { choices: [{ delta: { reasoning_content: 'Pondering' } }] })
-  t.notOk(thinking.committed)
+  t.ok(thinking.committed, 'a thought is the answer under way: it is not held back')
   const blocked = protocol.stream('chat', { model: 'm', includeUsage: false })
   const { text } = run(blocked, [streamBytes([{ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, responseId: 'r9' }])])
   t.match(dataEvents(text), [{ id: 'r9' }, { choices: [{ delta: {}, finish_reason: 'content_filter' }] }, '[DONE]'])

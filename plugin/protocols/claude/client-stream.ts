@@ -83,6 +83,7 @@ export class OpenAIToAnthropicStream extends EventConverter {
     if (typeof delta.reasoning_content === 'string' && delta.reasoning_content !== '') {
       const index = this.#block('thinking')
       this.emit(write({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: delta.reasoning_content } }))
+      this.commit()
     }
     if (typeof delta.content === 'string' && delta.content !== '') {
       const index = this.#block('text')

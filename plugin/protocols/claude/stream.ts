@@ -175,7 +175,12 @@ export class AnthropicChatStream extends EventConverter {
         if (block?.kind === 'text') this.#text(delta.text)
         break
       case 'thinking_delta':
-        if (block?.kind === 'thinking' && delta.thinking !== '') this.emit(this.#writer.delta({ reasoning_content: delta.thinking }))
+        if (block?.kind === 'thinking' && delta.thinking !== '') {
+          this.emit(this.#writer.delta({ reasoning_content: delta.thinking }))
+          // Thinking is the answer under way: held back, a long one would
+          // leave the client with no byte until the text.
+          this.commit()
+        }
         break
       case 'input_json_delta':
         if (block?.kind === 'tool' && delta.partial_json !== '') {

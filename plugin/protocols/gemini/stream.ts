@@ -66,6 +66,7 @@ export class GeminiChatStream extends EventConverter {
       } else if (typeof part.text === 'string' && part.text !== '') {
         if (part.thought === true) {
           this.emit(this.#writer.delta({ reasoning_content: part.text }))
+          this.commit()
         } else {
           this.emit(this.#writer.delta({ content: part.text }))
           this.commit()
