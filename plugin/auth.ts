@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { BerryConfig, User } from './config/types.js'
 import { AdminOnly, Unauthenticated } from './errors.js'
+import { isRecord } from './json.js'
 import { kAuthCache, kUser } from './symbols.js'
 import { hasTag, type BerryUser } from './user.js'
 
@@ -85,9 +86,28 @@ export function authenticationHook (tokens: () => TokenTable, hook: Authenticate
   }
 }
 
-/** The caller by Bearer token from `[users]`, or throws the 401. */
+/** A route's config flag: its clients send their key as `x-api-key` (Anthropic's routes). */
+export const ACCEPTS_API_KEY = 'berryAcceptsApiKey'
+
+/**
+ * The caller's token as sent: `Authorization: Bearer <token>`, or, on
+ * Anthropic's routes only, the way its clients send a key (Claude Code, the
+ * Anthropic SDK): `x-api-key: <token>`. The header text itself is the cache
+ * key below.
+ */
+function credentialOf (request: FastifyRequest): { header: string | undefined, token: string | undefined } {
+  const authorization = request.headers.authorization
+  if (authorization !== undefined) return { header: authorization, token: bearerToken(authorization) }
+  const config: unknown = request.routeOptions.config
+  if (!isRecord(config) || config[ACCEPTS_API_KEY] !== true) return { header: undefined, token: undefined }
+  const key = request.headers['x-api-key']
+  if (typeof key !== 'string' || key === '' || /\s/.test(key)) return { header: undefined, token: undefined }
+  return { header: `x-api-key ${key}`, token: key }
+}
+
+/** The caller by its token from `[users]` (Bearer, or `x-api-key`), or throws the 401. */
 export function authenticateBearer (request: FastifyRequest, tokens: TokenTable): BerryUser {
-  const header = request.headers.authorization
+  const { header, token } = credentialOf(request)
   // Keep-alive clients send the same header on every request of a
   // connection: the last success on this socket is remembered, so the token
   // is hashed once per connection rather than once per request (6% of CPU
@@ -97,7 +117,6 @@ export function authenticateBearer (request: FastifyRequest, tokens: TokenTable)
   const socket = request.raw.socket
   const cached = socket?.[kAuthCache]
   if (cached !== undefined && cached.tokens === tokens && cached.header === header) return cached.user
-  const token = bearerToken(header)
   if (token === undefined) {
     throw Unauthenticated("Missing bearer token: send 'Authorization: Bearer <token>'")
   }

@@ -8,6 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { BerryError, openAIError, type OpenAIErrorBody } from './errors.js'
 import { errorCode } from './json.js'
 import { lingerOnRefusedBody } from './lingering-close.js'
+import { anthropicClient } from './protocols/claude/client.js'
 
 function typeForStatus (status: number): string {
   if (status === 401) return 'authentication_error'
@@ -39,13 +40,28 @@ export function renderError (error: FastifyError | BerryError | Error): { status
   return { status: 500, body: openAIError('Internal error in the gateway', 'api_error', 'BERRY_ERR_INTERNAL'), headers: undefined }
 }
 
-export function berryErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+/** Renders `error` for the client in the shape `shape` gives (OpenAI's by default). */
+function answerError (error: FastifyError, request: FastifyRequest, reply: FastifyReply, shape: (status: number, body: OpenAIErrorBody) => object): void {
   const { status, body, headers } = renderError(error)
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerOnRefusedBody(request.raw, () => reply.removeHeader('connection'))
   if (status >= 500 && !(error instanceof BerryError)) request.log.error({ err: error }, 'unexpected error')
   else if (status >= 500) request.log.warn({ code: body.error.code }, body.error.message)
   if (headers !== undefined) reply.headers(headers)
-  reply.code(status).send(body)
+  reply.code(status).send(shape(status, body))
+}
+
+export function berryErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  answerError(error, request, reply, (_status, body) => body)
+}
+
+/**
+ * Errors on Anthropic's routes (`/v1/messages`) in Anthropic's shape
+ * (`{"type": "error", "error": {"type", "message"}}`), which its SDKs and
+ * Claude Code read: berry's own (401, 429, the spec's pinned 500) as well as
+ * converted upstream errors.
+ */
+export function anthropicErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  answerError(error, request, reply, anthropicClient.error)
 }
 
 export function berryNotFoundHandler (request: FastifyRequest, reply: FastifyReply): void {

@@ -78,6 +78,14 @@ export const UnsupportedParameter = define('BERRY_ERR_UNSUPPORTED_PARAMETER', 40
 /** A route a backend's protocol cannot carry (Anthropic has no embeddings). */
 export const RouteNotServed = define('BERRY_ERR_ROUTE_NOT_SERVED', 400, 'invalid_request_error',
   (route: string, protocol: string) => `A backend speaking ${protocol} does not serve ${route}`)
+/** A stored response berry does not know (or that belongs to another user: the same answer, so nothing is revealed). */
+export const ResponseNotFound = define('BERRY_ERR_RESPONSE_NOT_FOUND', 404, 'not_found_error',
+  (id: string) => `No response with id '${id}' was created through this gateway (or it has expired)`)
+/** A `previous_response_id` stored on a backend that does not serve the requested model. */
+export const ResponseElsewhere = define('BERRY_ERR_RESPONSE_BACKEND', 400, 'invalid_request_error',
+  (id: string, provider: string, model: string) => `The response '${id}' is stored on backend '${provider}', which does not serve model '${model}'`)
+export const RouteNotFound = define('BERRY_ERR_NOT_FOUND', 404, 'not_found_error',
+  (method: string, path: string) => `Unknown route: ${method} ${path}`)
 export const ModelNotFound = define('BERRY_ERR_MODEL_NOT_FOUND', 404, 'not_found_error',
   (model: string) => `The model '${model}' does not exist`)
 

@@ -6,12 +6,12 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { registerAccounting, type RequestTally } from './accounting/request-accounting.js'
 import { UsageLedger, type UsageTotals } from './accounting/usage-ledger.js'
-import { authenticateRequest, authenticationHook } from './auth.js'
+import { ACCEPTS_API_KEY, authenticateRequest, authenticationHook } from './auth.js'
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig, SmartAiSettings } from './config/types.js'
 import { registerCors } from './cors.js'
-import { berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
+import { anthropicErrorHandler, berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
 import { InvalidOptions } from './errors.js'
 import { startHealthChecks } from './health/checks.js'
 import { HealthTracker } from './health/tracker.js'
@@ -20,10 +20,13 @@ import { createMetrics, NO_METRICS, type BerryMetrics } from './metrics.js'
 import { resolveOptions, type BerryOptions } from './options.js'
 import { watchClientDisconnects } from './proxy/client-disconnect.js'
 import { combineEvents } from './proxy/handoff-events.js'
-import { registerHandoff } from './proxy/handoff.js'
+import { ANTHROPIC_ROUTES, OPENAI_ROUTES, registerHandoff } from './proxy/handoff.js'
+import { createStoredResponsePreHandler, STORED_RESPONSE_ROUTES } from './proxy/stored-response.js'
 import { createPreHandler } from './proxy/prehandler.js'
 import type { RouteState } from './proxy/route-state.js'
 import { openRedis, registerRateLimit } from './rate-limit.js'
+import { RedisResponseStore } from './responses/redis-response-store.js'
+import { MemoryResponseStore, type ResponseStore } from './responses/response-store.js'
 import { registerAdminRoutes } from './routes/admin.js'
 import { gatewayHealth, registerAdminHealthRoute, registerHealthRoutes } from './routes/health.js'
 import { registerMetricsRoute } from './routes/metrics.js'
@@ -80,6 +83,9 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   const ledger = new UsageLedger()
   const redisSource = options.redis ?? config.settings.redisUrl
   const redis = typeof redisSource === 'string' ? await openRedis(redisSource, app.log) : redisSource
+  // Which backend holds each stored Responses API response; shared through Redis when there is one.
+  const ownResponses = new MemoryResponseStore({ ttlMs: config.settings.storedResponseTtlMs, now: options.now })
+  const responses: ResponseStore = redis === undefined ? ownResponses : new RedisResponseStore(redis, ownResponses, config.settings.storedResponseTtlMs)
   app.decorate('berry', {
     get config () { return runtime.snapshot.config },
     reload: (source: ConfigSource) => runtime.reload(source),
@@ -131,7 +137,21 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
         const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, ledger, onUsage: options.onUsage, traffic })])
         watchClientDisconnects(v1, events)
-        await registerHandoff(v1, runtime, { preHandler: createPreHandler(runtime, `${options.prefix}/v1`), events })
+        // Three handoffs, each in a scope of its own (http-proxy's reply-from
+        // decorates once per scope): OpenAI's routes; Anthropic's, whose
+        // errors take Anthropic's shape; and stored responses' routes, which
+        // go where the response was made.
+        const v1Prefix = `${options.prefix}/v1`
+        await v1.register(async (openai) => {
+          await registerHandoff(openai, runtime, { routes: OPENAI_ROUTES, methods: ['POST'], dialect: 'openai', preHandler: createPreHandler(runtime, v1Prefix, responses), events, responses })
+        })
+        await v1.register(async (anthropic) => {
+          anthropic.setErrorHandler(anthropicErrorHandler)
+          await registerHandoff(anthropic, runtime, { routes: ANTHROPIC_ROUTES, methods: ['POST'], dialect: 'anthropic', preHandler: createPreHandler(runtime, v1Prefix, responses), events, responses, config: { [ACCEPTS_API_KEY]: true } })
+        })
+        await v1.register(async (stored) => {
+          await registerHandoff(stored, runtime, { routes: Object.keys(STORED_RESPONSE_ROUTES), methods: ['GET', 'POST', 'DELETE'], dialect: 'openai', preHandler: createStoredResponsePreHandler(runtime, v1Prefix, responses), events, responses })
+        })
       }, { prefix: '/v1' })
     })
   }, { prefix: options.prefix })

@@ -70,7 +70,17 @@ export function buildSnapshot (config: BerryConfig, series: SeriesSource): Snaps
     const backends = Object.freeze(activeOf(model))
     active.set(model, backends)
     const serving = (api: Api): readonly Backend[] => Object.freeze(backends.filter((b) => links.get(b.provider)?.protocol.serves(api) === true))
-    routable.set(model, Object.freeze({ chat: serving('chat'), completions: serving('completions'), embeddings: serving('embeddings') }))
+    routable.set(model, Object.freeze({
+      chat: serving('chat'),
+      completions: serving('completions'),
+      embeddings: serving('embeddings'),
+      responses: serving('responses'),
+      moderations: serving('moderations'),
+      images: serving('images'),
+      speech: serving('speech'),
+      messages: serving('messages'),
+      count_tokens: serving('count_tokens')
+    }))
     for (const backend of model.backends) seriesOf.set(backend, series.series(model.name, backend.provider.id))
   }
   return Object.freeze({

@@ -150,10 +150,12 @@ export function registerAccounting (scope: FastifyInstance, options: AccountingO
       request[kTally] = new RequestTally(performance.now())
       metrics.requestStarted()
     },
-    answerStarted (request, _route, answer) {
+    answerStarted (request, route, answer) {
       const tally = request[kTally]
       if (tally === null) return undefined
       tally.ttfbMs = answer.ttfbMs
+      // A stored response read back carries the usage of when it was made.
+      if (!route.countTokens) return undefined
       tally.tokens = new TokenCounter()
       return tally.tokens
     },

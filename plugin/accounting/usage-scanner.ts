@@ -54,13 +54,37 @@ function count (value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined
 }
 
-/** OpenAI's names, else the input/output names some compatible servers use. */
-export function toUsage (object: unknown): Usage | undefined {
+/**
+ * The counts a usage object gives, as far as it gives them: OpenAI's names,
+ * else `input_tokens`/`output_tokens` (the Responses API, Anthropic, some
+ * compatible servers). Anthropic counts prompt-cache reads and writes apart
+ * from `input_tokens`: they are prompt tokens too.
+ */
+function usageParts (object: unknown): { prompt: number | undefined, completion: number | undefined, total: number | undefined } | undefined {
   if (!isRecord(object)) return undefined
-  const prompt = count(object.prompt_tokens) ?? count(object.input_tokens)
-  const completion = count(object.completion_tokens) ?? count(object.output_tokens) ?? (prompt === undefined ? undefined : 0)
-  if (prompt === undefined || completion === undefined) return undefined
-  return { promptTokens: prompt, completionTokens: completion, totalTokens: count(object.total_tokens) ?? prompt + completion }
+  let prompt = count(object.prompt_tokens) ?? count(object.input_tokens)
+  const cached = (count(object.cache_read_input_tokens) ?? 0) + (count(object.cache_creation_input_tokens) ?? 0)
+  if (prompt !== undefined && object.prompt_tokens === undefined) prompt += cached
+  return { prompt, completion: count(object.completion_tokens) ?? count(object.output_tokens), total: count(object.total_tokens) }
+}
+
+/** A whole usage object; undefined when it counts no prompt tokens. */
+export function toUsage (object: unknown): Usage | undefined {
+  return merged(undefined, usageParts(object))
+}
+
+/**
+ * `later` over `earlier`: a stream may report its counts in pieces
+ * (Anthropic's `message_start` has the input, its `message_delta` the
+ * output), and the later figure of each count wins.
+ */
+function merged (earlier: Usage | undefined, later: ReturnType<typeof usageParts>): Usage | undefined {
+  if (later === undefined) return earlier
+  const prompt = later.prompt ?? earlier?.promptTokens
+  if (prompt === undefined) return earlier
+  const completion = later.completion ?? earlier?.completionTokens ?? 0
+  const total = later.prompt !== undefined && later.completion !== undefined && later.total !== undefined ? later.total : prompt + completion
+  return { promptTokens: prompt, completionTokens: completion, totalTokens: total }
 }
 
 export class UsageScanner {
@@ -215,7 +239,7 @@ export class UsageScanner {
     } catch {
       return
     }
-    this.#usage = toUsage(parsed) ?? this.#usage
+    this.#usage = merged(this.#usage, usageParts(parsed))
   }
 }
 

@@ -22,6 +22,8 @@ export const DEFAULT_MAX_INTERNAL_RETRIES = 2
 export const DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS = 60
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 1024
+/** OpenAI keeps stored responses for 30 days. */
+export const DEFAULT_STORED_RESPONSE_TTL_SECONDS = 30 * 24 * 3600
 /** The original's `max_tokens` for Claude when the client sends none. */
 export const DEFAULT_MAX_TOKENS = 4096
 
@@ -68,7 +70,8 @@ function resolveSettings (raw: RawSettings | undefined, problems: string[]): Set
     maxAttempts: raw?.max_retries ?? DEFAULT_MAX_ATTEMPTS,
     breaker: breakerOf(raw, { failureThreshold: DEFAULT_FAILURE_THRESHOLD, cooldownMs: DEFAULT_COOLDOWN_SECONDS * 1000 }),
     backendPinning: pinning,
-    redisUrl: raw?.redis_url
+    redisUrl: raw?.redis_url,
+    storedResponseTtlMs: (raw?.stored_response_ttl_seconds ?? DEFAULT_STORED_RESPONSE_TTL_SECONDS) * 1000
   }
 }
 

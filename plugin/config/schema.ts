@@ -128,6 +128,8 @@ export const SettingsSchema = Type.Object({
   /** "all", "off", or the user tags allowed to pin a backend. */
   backend_pinning: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('off'), Type.Array(Type.String())])),
   redis_url: Type.Optional(Type.String({ minLength: 1 })),
+  /** How long berry remembers which backend stored a Responses API response (OpenAI keeps them 30 days). */
+  stored_response_ttl_seconds: Type.Optional(PositiveSeconds),
   ...Breaker
 }, Closed)
 

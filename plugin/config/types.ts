@@ -122,6 +122,8 @@ export interface Settings {
   readonly breaker: BreakerSettings
   readonly backendPinning: PinningPolicy
   readonly redisUrl: string | undefined
+  /** How long a stored response's backend is remembered. */
+  readonly storedResponseTtlMs: number
 }
 
 export interface BerryConfig {

@@ -1,20 +1,19 @@
 /**
  * OpenAI's own API (and every OpenAI-compatible server): a passthrough. The
- * body goes up with the backend's model and the answer comes back as it is.
+ * body goes up with the backend's model and the answer comes back as it is,
+ * for every OpenAI route (chat, completions, embeddings, Responses,
+ * moderations, images, speech).
  *
- * Its stream converter only watches the first events, to tell the proxy
- * whether the upstream failed before anything useful came (then it may fail
- * over): once a chunk carries content or a tool call it stops parsing
- * altogether, so a long answer costs nothing after its first token.
+ * Its stream converter only watches the first events (passthrough-watch.ts),
+ * to tell the proxy whether the upstream failed before its first token.
  */
-import type { Usage } from '../accounting/usage-scanner.js'
-import { BerryError, openAIError, UpstreamBadAnswer } from '../errors.js'
+import { openAIError, UpstreamBadAnswer } from '../errors.js'
 import { typeForStatus } from './error-status.js'
-import { upstreamFailure } from './event-converter.js'
 import { isRecord, parseJson } from './json.js'
+import { PassthroughWatch, type EventVerdict } from './passthrough-watch.js'
 import { ROUTES, withQuery } from './paths.js'
-import { SseParser, type SseEvent } from './sse-parser.js'
-import type { Api, ConvertedError, Protocol, StreamConverter, StreamFailure } from './types.js'
+import type { SseEvent } from './sse-parser.js'
+import type { Api, ConvertedError, Protocol } from './types.js'
 
 const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
   invalid_request_error: 400,
@@ -54,60 +53,37 @@ function errorParts (value: unknown): { message: string, type: string, code: str
   return { message, type: typeof type === 'string' ? type : 'api_error', code: typeof code === 'string' ? code : null }
 }
 
-class CommitWatch implements StreamConverter {
-  readonly #api: Api
-  #parser: SseParser | undefined
-  #committed = false
-  #failure: StreamFailure | undefined
+/** An OpenAI chat or completions stream's event: a chunk with content, an error chunk, or neither. */
+function chatVerdict (api: Api, event: SseEvent): EventVerdict {
+  if (event.data === '[DONE]') return undefined
+  const chunk = parseJson(event.data)
+  if (!isRecord(chunk)) return undefined
+  const error = errorParts(chunk)
+  if (error !== undefined) return { status: STATUS_OF_TYPE[error.type] ?? 502, type: error.type, message: error.message }
+  return carriesContent(chunk, api) ? 'content' : undefined
+}
 
-  constructor (api: Api) {
-    this.#api = api
-    this.#parser = new SseParser((event) => { this.#event(event) })
+/**
+ * A Responses API stream's event: any `*.delta` (text, a tool call's
+ * arguments, reasoning) is the answer under way, as is a response that
+ * completed with none; `error` and `response.failed` are failures.
+ */
+function responsesVerdict (event: SseEvent): EventVerdict {
+  const data = parseJson(event.data)
+  if (!isRecord(data) || typeof data.type !== 'string') return undefined
+  const { type } = data
+  if (type.endsWith('.delta') || type === 'response.completed' || type === 'response.incomplete') return 'content'
+  if (type === 'error') {
+    const message = typeof data.message === 'string' ? data.message : 'The upstream sent an error event'
+    const code = typeof data.code === 'string' ? data.code : 'api_error'
+    return { status: STATUS_OF_TYPE[code] ?? 502, type: code, message }
   }
-
-  get committed (): boolean {
-    return this.#committed
+  if (type === 'response.failed') {
+    const response = isRecord(data.response) ? data.response : {}
+    const error = isRecord(response.error) ? response.error : {}
+    return { status: 502, type: 'upstream_error', message: typeof error.message === 'string' ? error.message : 'The response failed' }
   }
-
-  get failure (): StreamFailure | undefined {
-    return this.#failure
-  }
-
-  /** The proxy's usage scanner reads OpenAI's own usage chunk as it passes. */
-  get usage (): Usage | undefined {
-    return undefined
-  }
-
-  push (chunk: Buffer): Buffer | undefined {
-    if (this.#failure !== undefined) return undefined
-    if (this.#parser !== undefined) {
-      try {
-        this.#parser.push(chunk)
-      } catch (error) {
-        if (!(error instanceof BerryError)) throw error
-        this.#failure = upstreamFailure(error.message)
-      }
-      if (this.#committed) this.#parser = undefined
-      if (this.#failure !== undefined) return undefined
-    }
-    return chunk
-  }
-
-  end (): Buffer | undefined {
-    return undefined
-  }
-
-  #event (event: SseEvent): void {
-    if (this.#committed || this.#failure !== undefined || event.data === '[DONE]') return
-    const chunk = parseJson(event.data)
-    if (!isRecord(chunk)) return
-    const error = errorParts(chunk)
-    if (error !== undefined) {
-      this.#failure = { status: STATUS_OF_TYPE[error.type] ?? 502, type: error.type, message: error.message }
-      return
-    }
-    if (carriesContent(chunk, this.#api)) this.#committed = true
-  }
+  return undefined
 }
 
 /** An OpenAI error body rebuilt from its known fields; anything else is not copied. */
@@ -120,7 +96,9 @@ export function openAIErrorAnswer (status: number, bodyText: string): ConvertedE
 export function createOpenAIProtocol (): Protocol {
   return {
     name: 'openai',
-    serves: () => true,
+    // Anthropic's routes come through a conversion (anthropic-inbound.ts).
+    serves: (api) => api !== 'messages' && api !== 'count_tokens',
+    convertsAnswer: () => false,
     // The body is berry's own copy: `model` is set in place, as the handoff
     // did before protocols, to spare a copy per attempt.
     request (api, body, ctx) {
@@ -133,7 +111,7 @@ export function createOpenAIProtocol (): Protocol {
       if (!isRecord(json)) throw UpstreamBadAnswer('not a JSON object')
       return json
     },
-    stream: (api) => new CommitWatch(api),
+    stream: (api) => new PassthroughWatch(api === 'responses' ? responsesVerdict : (event) => chatVerdict(api, event)),
     error: openAIErrorAnswer
   }
 }

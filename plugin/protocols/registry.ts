@@ -4,6 +4,7 @@
  */
 import { createClaudeProtocol } from './claude/protocol.js'
 import { createGeminiProtocol } from './gemini/protocol.js'
+import { withAnthropicInbound } from './anthropic-inbound.js'
 import { createOpenAIProtocol } from './openai.js'
 import type { BackendType } from '../config/types.js'
 import type { Protocol } from './types.js'
@@ -27,7 +28,8 @@ export function protocolFor (backendType: string): Protocol | undefined {
   return PROTOCOLS.get(backendType)
 }
 
-const BY_TYPE: Readonly<Record<BackendType, Protocol>> = { openai, claude, gemini }
+/** Every backend type also serves Anthropic's Messages route (anthropic-inbound.ts). */
+const BY_TYPE: Readonly<Record<BackendType, Protocol>> = { openai: withAnthropicInbound(openai), claude, gemini: withAnthropicInbound(gemini) }
 
 /** The protocol of a loaded provider's `backend_type` (the config already resolved aliases). */
 export function protocolOf (type: BackendType): Protocol {

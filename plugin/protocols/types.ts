@@ -10,8 +10,22 @@
 import type { OpenAIErrorBody } from '../errors.js'
 import type { Usage } from '../accounting/usage-scanner.js'
 
-/** The OpenAI route a request came in on. */
-export type Api = 'chat' | 'completions' | 'embeddings'
+/**
+ * The route a request came in on: OpenAI's (`chat`, `completions`,
+ * `embeddings`, `responses`, `moderations`, `images`, `speech`) or
+ * Anthropic's (`messages`, `count_tokens`), which clients like Claude Code
+ * call at whatever base URL they are given.
+ */
+export type Api =
+  | 'chat'
+  | 'completions'
+  | 'embeddings'
+  | 'responses'
+  | 'moderations'
+  | 'images'
+  | 'speech'
+  | 'messages'
+  | 'count_tokens'
 
 export interface RequestContext {
   /** The model name sent upstream (the backend's `model`). */
@@ -103,11 +117,20 @@ export interface Protocol {
   credentials (apiKey: string): Record<string, string>
   /** The provider's model list (health probes: free, and it proves the key), with the provider's query. */
   modelsPath (basePath: string, query: string): string
-  /** A whole 2xx JSON answer in OpenAI's shape. */
+  /**
+   * Whether answers of `api` are converted (read whole, or stream by
+   * stream), or pass through as the upstream sent them (an OpenAI backend's
+   * chat, a Claude backend's `messages`).
+   */
+  convertsAnswer (api: Api): boolean
+  /** A whole 2xx JSON answer in the client's shape (OpenAI's, or Anthropic's for `messages`). */
   answer (api: Api, json: unknown, ctx: AnswerContext): object
-  /** A converter for the upstream's event stream. */
+  /**
+   * A converter for the upstream's event stream (for an answer that passes
+   * through, one that only watches it: the first token, an error event).
+   */
   stream (api: Api, options: StreamOptions): StreamConverter
-  /** A non-2xx answer, from its body text, as an OpenAI error. */
+  /** A non-2xx answer, from its body text, as an OpenAI error (a `messages` route turns it into Anthropic's). */
   error (status: number, bodyText: string): ConvertedError
 }
 

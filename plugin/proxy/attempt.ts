@@ -18,26 +18,34 @@ import { linkOf, type ProviderLink, type Snapshot } from '../snapshot.js'
 export interface Attempt {
   readonly backend: Backend
   readonly link: ProviderLink
-  readonly upstream: UpstreamRequest
+  readonly method: 'GET' | 'POST' | 'DELETE'
+  /** The request in the backend's protocol; `body` undefined: none is sent. */
+  readonly upstream: { readonly path: string, readonly body: object | undefined, readonly stream: boolean }
   /** The upstream path without its query. */
   readonly path: string
   /** The upstream query without `?`, or ''. */
   readonly query: string
 }
 
+function splitQuery (path: string): { path: string, query: string } {
+  const at = path.indexOf('?')
+  return at < 0 ? { path, query: '' } : { path: path.slice(0, at), query: path.slice(at + 1) }
+}
+
 /** The attempt for `backend`, or the protocol's error when the body cannot go to it. */
 export function prepareAttempt (snapshot: Snapshot, api: Api, body: Record<string, unknown>, backend: Backend): Attempt {
   const link = linkOf(snapshot, backend.provider)
   const { provider } = backend
-  const upstream = link.protocol.request(api, body, { model: backend.model, basePath: provider.basePath, query: provider.query, defaultMaxTokens: provider.defaultMaxTokens })
-  const at = upstream.path.indexOf('?')
-  return {
-    backend,
-    link,
-    upstream,
-    path: at < 0 ? upstream.path : upstream.path.slice(0, at),
-    query: at < 0 ? '' : upstream.path.slice(at + 1)
-  }
+  const upstream: UpstreamRequest = link.protocol.request(api, body, { model: backend.model, basePath: provider.basePath, query: provider.query, defaultMaxTokens: provider.defaultMaxTokens })
+  const { path, query } = splitQuery(upstream.path)
+  return { backend, link, method: 'POST', upstream, path, query }
+}
+
+/** A stored response's own route on the backend that created it (OpenAI's `/responses/{id}[/cancel|/input_items]`). */
+export function storedResponseAttempt (snapshot: Snapshot, backend: Backend, id: string, suffix: string, method: Attempt['method']): Attempt {
+  const { provider } = backend
+  const path = `${provider.basePath}/responses/${encodeURIComponent(id)}${suffix}`
+  return { backend, link: linkOf(snapshot, provider), method, upstream: { path, body: undefined, stream: false }, path, query: provider.query }
 }
 
 /** A request a backend's protocol refused (as opposed to berry failing). */

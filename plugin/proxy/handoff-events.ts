@@ -54,7 +54,8 @@ export interface HandoffEvents {
   clientGone? (request: ProxiedRequest): void
 }
 
-function bothWatch (a: BodyWatcher | undefined, b: BodyWatcher | undefined): BodyWatcher | undefined {
+/** One watcher that tells both (either may be absent). */
+export function watchBoth (a: BodyWatcher | undefined, b: BodyWatcher | undefined): BodyWatcher | undefined {
   if (a === undefined) return b
   if (b === undefined) return a
   return {
@@ -79,7 +80,7 @@ export function combineEvents (subscribers: readonly HandoffEvents[]): HandoffEv
     },
     answerStarted (request, route, answer) {
       let watcher: BodyWatcher | undefined
-      for (const s of subscribers) watcher = bothWatch(watcher, s.answerStarted?.(request, route, answer))
+      for (const s of subscribers) watcher = watchBoth(watcher, s.answerStarted?.(request, route, answer))
       return watcher
     },
     failover (request, route, from, to) {

@@ -24,25 +24,25 @@ import type { Readable } from 'node:stream'
 import { toUsage } from '../accounting/usage-scanner.js'
 import { UpstreamBadAnswer, UpstreamCredentialsRejected, UpstreamStreamError, UpstreamTimeout, UpstreamUnreachable, type BerryError } from '../errors.js'
 import { errorMessage, isRecord } from '../json.js'
+import { anthropicClient } from '../protocols/claude/client.js'
 import { includeUsage } from '../protocols/openai-request.js'
+import type { ResponseStore } from '../responses/response-store.js'
+import { ResponseIdWatcher } from '../responses/response-id.js'
 import type { Runtime } from '../runtime.js'
 import { selectBackend } from '../select/dispatch.js'
 import { routableBackends } from '../snapshot.js'
 import { kRoute } from '../symbols.js'
 import { chooseAttempt, prepareAttempt, type Attempt } from './attempt.js'
-import { isEventStream, tapBody } from './body-tap.js'
+import { isEventStream, tapBody, type Dialect } from './body-tap.js'
 import { AttemptControl } from './dispatcher.js'
 import { finalError } from './final-error.js'
-import type { HandoffEvents, ProxiedRequest } from './handoff-events.js'
+import { watchBoth, type BodyWatcher, type HandoffEvents, type ProxiedRequest } from './handoff-events.js'
 import { classifyError, isBackendFailure, parseRetryAfter } from './outcome.js'
 import { PROXIED_APIS, type ProxyPreHandler } from './prehandler.js'
 import type { RouteState } from './route-state.js'
 import { streamFailureOf } from './stream-failure.js'
 import { clientResponseHeaders, upstreamRequestHeaders, type AttemptHeaders } from './upstream-headers.js'
 import { readWholeBody } from './whole-body.js'
-
-/** Paths under `/v1` that berry proxies. */
-export const PROXIED_ROUTES: readonly string[] = Object.keys(PROXIED_APIS)
 
 // The packages' own types for what berry hands them and gets back.
 type FromOptions = NonNullable<FastifyHttpProxyOptions['replyOptions']>
@@ -85,12 +85,25 @@ function discard (stream: Readable): void {
 }
 
 export interface HandoffOptions {
+  /** Paths (under the scope's prefix) and methods this handoff proxies. */
+  readonly routes: readonly string[]
+  readonly methods: readonly string[]
   readonly preHandler: ProxyPreHandler
   readonly events: HandoffEvents
+  /** The API its clients speak: OpenAI's, or Anthropic's on `/v1/messages`. */
+  readonly dialect: Dialect
+  readonly responses: ResponseStore
+  /** Fastify route config of every route (auth.ts reads ACCEPTS_API_KEY there). */
+  readonly config?: Record<string, unknown>
 }
 
+/** Paths under `/v1` of OpenAI's API that berry proxies. */
+export const OPENAI_ROUTES: readonly string[] = Object.keys(PROXIED_APIS).filter((path) => !path.startsWith('/messages'))
+/** Paths under `/v1` of Anthropic's Messages API. */
+export const ANTHROPIC_ROUTES: readonly string[] = Object.keys(PROXIED_APIS).filter((path) => path.startsWith('/messages'))
+
 export async function registerHandoff (scope: FastifyInstance, runtime: Runtime, options: HandoffOptions): Promise<void> {
-  const { events } = options
+  const { events, dialect, responses } = options
   /**
    * The options http-proxy hands its `handler`, kept from the first request:
    * they carry http-proxy's wrapper around berry's `rewriteHeaders` (header
@@ -121,14 +134,17 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     // The options are spelled out: spreading an object into a literal is a
     // slow path in V8, and this runs once per attempt (profiled: see
     // benchmarks/README.md).
+    const body = attempt.upstream.body
     reply.from(attempt.path, {
+      method: attempt.method,
       rewriteHeaders: base.rewriteHeaders,
       rewriteRequestHeaders,
       onResponse,
       onError,
       getUpstream: originOf,
       queryString: queryOf,
-      body: JSON.stringify(attempt.upstream.body),
+      // A stored response's routes send none (and undici refuses one on a GET).
+      body: body === undefined ? null : JSON.stringify(body),
       contentType: 'application/json'
     })
   }
@@ -139,7 +155,7 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
 
   /** Moves to the next backend if this request may fail over; true when it did. */
   function failOver (request: ProxiedRequest, reply: ProxiedReply, route: RouteState, why: string): boolean {
-    if (route.pinned || route.clientGone || reply.sent || proxyOptions === undefined) return false
+    if (route.pinned || route.sticky || route.clientGone || reply.sent || proxyOptions === undefined) return false
     if (route.attempts.length >= route.backend.provider.maxAttempts) return false
     // The same candidates as the first choice (tags included), less those
     // tried, and converted for the next backend's protocol.
@@ -210,7 +226,7 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     const sse = isEventStream(headers['content-type'])
     // Another protocol's error or JSON answer is converted once read whole;
     // its streams were converted as they came (converting-handler.ts).
-    if (route.attempt.link.protocol.name !== 'openai' && (status >= 300 || !sse)) {
+    if (route.attempt.link.protocol.convertsAnswer(route.api) && (status >= 300 || !sse)) {
       readWholeBody(res.stream).then(
         (text) => { convertedAnswer(request, reply, route, status, headers, text) },
         (error: unknown) => { if (!reply.sent && !route.clientGone) unreadable(request, reply, route, errorMessage(error), error) }
@@ -228,8 +244,24 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
 
   /** The upstream's body goes to the client as undici's stream; the tap watches it pass in the dispatcher. */
   function relay (request: ProxiedRequest, reply: ProxiedReply, route: RouteState, res: UpstreamResponse, status: number, sse: boolean, watcher = events.answerStarted?.(request, route, { status, sse, ttfbMs: route.control.headersAt - route.attemptStartedAt })): void {
-    route.control.tap = tapBody({ sse, provider: route.backend.provider.id, watcher })
+    route.control.tap = tapBody({ sse, provider: route.backend.provider.id, watcher: watchBoth(watcher, storedResponses(route, status)), dialect })
     reply.send(res.stream)
+  }
+
+  /**
+   * A Responses answer that the backend stores: its id is remembered with
+   * the backend that holds it. A deleted one is forgotten.
+   */
+  function storedResponses (route: RouteState, status: number): BodyWatcher | undefined {
+    if (route.api !== 'responses' || status >= 300) return undefined
+    const { attempt } = route
+    if (attempt.method === 'DELETE') {
+      responses.forget(decodeURIComponent(attempt.path.slice(attempt.path.lastIndexOf('/') + 1)))
+      return undefined
+    }
+    // A new response (not one read back), unless the client asked it not be stored.
+    if (!route.countTokens || route.body.store === false) return undefined
+    return new ResponseIdWatcher((id) => { responses.remember(id, { provider: route.backend.provider.id, model: route.model.name, user: route.user.id }) })
   }
 
   /** An answer in another protocol, read whole: converted to OpenAI's shape. */
@@ -237,7 +269,8 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     if (reply.sent || route.clientGone) return
     const { protocol } = route.attempt.link
     if (status >= 300) {
-      const converted = protocol.error(status, text)
+      const openAI = protocol.error(status, text)
+      const converted = dialect === 'anthropic' ? { status: openAI.status, body: anthropicClient.error(openAI.status, openAI.body) } : openAI
       const retryAfterMs = parseRetryAfter(headers['retry-after'], runtime.now())
       if (!isBackendFailure(converted.status)) {
         // The client's own mistake (a 400 the provider found): its message, as OpenAI would put it.
@@ -306,7 +339,7 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     if (request === undefined) return headers
     const route = routeOf(request)
     // A converted body has another length than the upstream's.
-    const out = clientResponseHeaders(headers, route.backend.provider.id, route.attempts.length + 1, route.attempt.link.protocol.name !== 'openai')
+    const out = clientResponseHeaders(headers, route.backend.provider.id, route.attempts.length + 1, route.attempt.link.protocol.convertsAnswer(route.api))
     route.upstreamHeaderNames = Object.keys(out)
     return out
   }
@@ -318,8 +351,9 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
 
   await scope.register(httpProxy, {
     upstream: '',
-    routes: [...PROXIED_ROUTES],
-    httpMethods: ['POST'],
+    routes: [...options.routes],
+    httpMethods: [...options.methods],
+    config: { ...options.config },
     // Fastify parses the JSON (berry must read and rewrite it); the body
     // that goes upstream is serialised per attempt in `send`.
     proxyPayloads: false,

@@ -29,7 +29,16 @@ export interface RouteState {
   /** The model name as the client sent it (messages quote it back). */
   readonly requestedModel: string
   readonly model: Model
+  /** The client named the backend (`backend` in the body): no failover, and counted as pinned. */
   readonly pinned: boolean
+  /**
+   * The request can only go to this backend though the client pinned
+   * nothing: a stored response lives where it was made (`previous_response_id`,
+   * `GET /v1/responses/{id}`). No failover.
+   */
+  readonly sticky: boolean
+  /** The answer's usage is new spending (not a stored response read back). */
+  readonly countTokens: boolean
   /** The client's body without `backend` (the OpenAI protocol sets `model` in it per attempt). */
   readonly body: Record<string, unknown>
   /** The OpenAI route the client called. */

@@ -74,7 +74,8 @@ const SAMPLING = ['temperature', 'top_p', 'top_k']
 
 /** What the API refuses before any answer, or undefined for a request it takes. */
 function refusal (received: Received, key: string): { status: number, type: string, message: string } | undefined {
-  if (received.method !== 'POST' || received.url.split('?')[0] !== '/v1/messages') return { status: 404, type: 'not_found_error', message: `Not found: ${received.method} ${received.url}` }
+  const path = received.url.split('?')[0]
+  if (received.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) return { status: 404, type: 'not_found_error', message: `Not found: ${received.method} ${received.url}` }
   const bearer = received.headers.authorization
   const given = received.headers['x-api-key'] ?? (typeof bearer === 'string' && bearer.startsWith('Bearer ') ? bearer.slice(7) : undefined)
   if (given !== key) return { status: 401, type: 'authentication_error', message: 'invalid x-api-key' }
@@ -87,7 +88,7 @@ function refusal (received: Received, key: string): { status: number, type: stri
     return { status: 400, type: 'invalid_request_error', message: `${field}: Extra inputs are not permitted` }
   }
   if (typeof body.model !== 'string') return { status: 400, type: 'invalid_request_error', message: 'model: Field required' }
-  if (typeof body.max_tokens !== 'number') return { status: 400, type: 'invalid_request_error', message: 'max_tokens: Field required' }
+  if (path === '/v1/messages' && typeof body.max_tokens !== 'number') return { status: 400, type: 'invalid_request_error', message: 'max_tokens: Field required' }
   if (!Array.isArray(body.messages) || body.messages.length === 0) return { status: 400, type: 'invalid_request_error', message: 'messages: at least one message is required' }
   for (const [i, raw] of body.messages.entries()) {
     const message = record(raw)

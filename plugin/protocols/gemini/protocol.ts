@@ -24,6 +24,7 @@ export function createGeminiProtocol (env: ProtocolEnv = defaultEnv): Protocol {
   const protocol: Protocol = {
     name: 'gemini',
     serves: (api) => api === 'chat' || api === 'embeddings',
+    convertsAnswer: () => true,
     request (api, body, ctx) {
       assertServes(protocol, api, 'Gemini')
       if (api === 'embeddings') {
