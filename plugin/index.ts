@@ -5,8 +5,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { registerAccounting, type RequestTally } from './accounting/request-accounting.js'
-import { UsageLedger, type UsageTotals } from './accounting/usage-ledger.js'
 import { authenticateRequest, authenticationHook } from './auth.js'
+import { openCluster } from './cluster/cluster.js'
+import { registerQuota } from './cluster/quota-hook.js'
+import type { UsageQuery, UsageTotals } from './cluster/usage-store.js'
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig, SmartAiSettings } from './config/types.js'
@@ -22,12 +24,13 @@ import { combineEvents } from './proxy/handoff-events.js'
 import { registerHandoff } from './proxy/handoff.js'
 import { createPreHandler } from './proxy/prehandler.js'
 import type { RouteState } from './proxy/route-state.js'
-import { openRedis, registerRateLimit } from './rate-limit.js'
+import { registerRateLimit } from './rate-limit.js'
 import { registerAdminRoutes } from './routes/admin.js'
 import { healthSummary, registerHealthRoute } from './routes/health.js'
 import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
 import { registerSmartAiRoutes } from './routes/smart-ai.js'
+import { registerUsageRoute } from './routes/usage.js'
 import { Runtime, type ConfigChange } from './runtime.js'
 import { kRoute, kTally, kUser } from './symbols.js'
 import type { BerryUser } from './user.js'
@@ -39,8 +42,11 @@ export interface BerryDecorator {
   reload (source: ConfigSource): ConfigChange
   /** What GET /health answers. */
   health (): ReturnType<typeof healthSummary>
-  /** Token and request totals per user, model and backend since start. */
-  usage (): UsageTotals[]
+  /**
+   * Request and token totals per UTC day, user, model and backend: of every
+   * instance and kept across restarts with Redis, else of this process.
+   */
+  usage (query?: UsageQuery): Promise<UsageTotals[]>
 }
 
 declare module 'fastify' {
@@ -62,23 +68,22 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   }
   for (const warning of config.warnings) app.log.warn(warning)
 
+  const redisSource = options.redis ?? config.settings.redisUrl
   // smart_ai's settings are read on every update, so a reload applies at once.
   const health = new HealthTracker((): SmartAiSettings => runtime.snapshot.config.settings.smartAi)
   // The metrics read the snapshot in force at scrape time, never before the runtime exists.
   const metrics = options.metrics === false
     ? undefined
-    : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot })
+    : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot, redisUp: redisSource === undefined ? undefined : () => cluster.link?.up === true })
   const counted: BerryMetrics = metrics ?? NO_METRICS
   const runtime: Runtime = new Runtime(config, { health, series: counted, random: options.random, now: options.now, env: options.env })
   const startedAt = Math.floor(options.now() / 1000)
-  const ledger = new UsageLedger()
-  const redisSource = options.redis ?? config.settings.redisUrl
-  const redis = typeof redisSource === 'string' ? await openRedis(redisSource, app.log) : redisSource
+  const cluster = await openCluster(redisSource, runtime, app.log)
   app.decorate('berry', {
     get config () { return runtime.snapshot.config },
     reload: (source: ConfigSource) => runtime.reload(source),
     health: () => healthSummary(runtime),
-    usage: () => ledger.totals()
+    usage: (query?: UsageQuery) => cluster.usage.totals(query)
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
@@ -86,8 +91,8 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   app.addHook('onClose', async () => {
     stopChecks()
     metrics?.close()
-    // A client berry opened is berry's to close; one passed in is the host's.
-    if (typeof redisSource === 'string') redis?.disconnect()
+    // Only berry's own connections: a client passed in is the host's.
+    await cluster.close()
     await runtime.close()
   })
 
@@ -104,10 +109,11 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
 
     await scope.register(async (authed) => {
       authed.addHook('onRequest', authenticate)
-      await registerRateLimit(authed, runtime, redis)
+      await registerRateLimit(authed, runtime, cluster.link)
       registerModelRoutes(authed, runtime, startedAt)
       registerAdminRoutes(authed, runtime)
       registerSmartAiRoutes(authed, runtime)
+      registerUsageRoute(authed, cluster.usage)
 
       await authed.register(async (v1) => {
         v1.setNotFoundHandler(berryNotFoundHandler)
@@ -118,8 +124,9 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, ledger, onUsage: options.onUsage })])
+        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, usage: cluster.usage, onUsage: options.onUsage })])
         watchClientDisconnects(v1, events)
+        registerQuota(v1, runtime, cluster.usage)
         await registerHandoff(v1, runtime, { preHandler: createPreHandler(runtime, `${options.prefix}/v1`), events })
       }, { prefix: '/v1' })
     })
@@ -132,7 +139,8 @@ export { plugin as berry }
 export { loadConfig } from './config/load.js'
 export { BerryError } from './errors.js'
 export type { BerryOptions, MetricsOptions } from './options.js'
-export type { UsageRecord, UsageTotals } from './accounting/usage-ledger.js'
+export type { UsageRecord } from './accounting/usage-ledger.js'
+export type { UsageQuery, UsageTotals } from './cluster/usage-store.js'
 export type { Authenticate } from './auth.js'
 export type { BerryUser } from './user.js'
 export type { ConfigSource } from './config/source.js'

@@ -16,7 +16,8 @@ import type { Runtime } from '../runtime.js'
 import { findModel } from '../select/lookup.js'
 import { kRoute, kTally, kUser } from '../symbols.js'
 import { TokenCounter } from './token-counter.js'
-import type { UsageLedger, UsageRecord } from './usage-ledger.js'
+import type { UsageStore } from '../cluster/usage-store.js'
+import type { UsageRecord } from './usage-ledger.js'
 
 /** nginx's status for a client that closed the connection before the answer ended. */
 export const CLIENT_CLOSED = 499
@@ -40,7 +41,8 @@ export class RequestTally {
 export interface AccountingOptions {
   readonly runtime: Runtime
   readonly metrics: BerryMetrics
-  readonly ledger: UsageLedger
+  /** The usage totals and quota view (memory or Redis); `record` never waits. */
+  readonly usage: UsageStore
   readonly onUsage: ((record: UsageRecord) => void | Promise<void>) | undefined
 }
 
@@ -65,7 +67,7 @@ function unrouted (request: ProxiedRequest, runtime: Runtime): { model: string, 
  * routes' scope) and returns the subscriber for the proxy's events.
  */
 export function registerAccounting (scope: FastifyInstance, options: AccountingOptions): HandoffEvents {
-  const { runtime, metrics, ledger, onUsage } = options
+  const { runtime, metrics, usage: store, onUsage } = options
   scope.decorateRequest(kTally, null)
 
   function finish (request: ProxiedRequest, status: number, latencyMs: number): void {
@@ -121,7 +123,7 @@ export function registerAccounting (scope: FastifyInstance, options: AccountingO
     }, 'berry request')
     // Unauthenticated requests have nobody to bill.
     if (user === null) return
-    ledger.record(record)
+    store.record(record)
     if (onUsage !== undefined) deliver(request, onUsage, record)
   }
 
