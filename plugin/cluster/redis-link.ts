@@ -35,7 +35,8 @@ export const CLOSE_TIMEOUT_MS = 1000
 /** The pub/sub channel (after the client's key prefix, if any). */
 export const CHANNEL = 'berry:cluster'
 
-const MESSAGE_VERSION = 1
+/** In every message; one of another version is ignored. */
+export const MESSAGE_VERSION = 1
 
 /** 50 ms, 100 ms, 200 ms, ... at most MAX_BACKOFF_MS: Redis back after a restart is found within a second. */
 export function backoff (attempt: number): number {
@@ -129,6 +130,11 @@ export class RedisLink {
     }
     const { Redis } = await import('ioredis')
     return new RedisLink(new Redis(source, COMMAND_OPTIONS), new Redis(source, SUBSCRIBER_OPTIONS), log)
+  }
+
+  /** The channel instances talk on (for a script that publishes itself). */
+  get channel (): string {
+    return this.#channel
   }
 
   /** Both connections ready and Redis answering: shared state is in use. */

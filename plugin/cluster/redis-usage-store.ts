@@ -2,8 +2,10 @@
  * Usage totals in Redis, shared by every instance and kept across restarts.
  *
  * A finished request is counted at once in this instance's token view (so
- * the quota check sees it on the next request) and added to the open batch;
- * a batch goes out FLUSH_MS later, in one script call, off the request path.
+ * the quota check sees it on the next request) and added to the open batch.
+ * The batch goes out in one script call once the current turn of the event
+ * loop is over, off the request path; while one batch is on its way the
+ * next one gathers, so batches grow with the load by themselves.
  * The script applies a batch at most once: an instance numbers its batches
  * and sends them strictly in order, and Redis keeps the last number applied
  * per instance, so a batch whose reply was lost (a timeout, a dropped
@@ -26,12 +28,10 @@ import { UsageUnavailable } from '../errors.js'
 import { isRecord } from '../json.js'
 import { isDay, PeriodClock } from './periods.js'
 import type { TokenUse } from './quota.js'
-import type { ClusterMessage, RedisLink } from './redis-link.js'
+import { MESSAGE_VERSION, type ClusterMessage, type RedisLink } from './redis-link.js'
 import { TokenView } from './token-view.js'
 import { compareTotals, inQuery, tokensOf, type UsageQuery, type UsageStore, type UsageTotals } from './usage-store.js'
 
-/** How long finished requests gather before their batch goes to Redis. */
-export const FLUSH_MS = 20
 /** How long `close()` keeps trying to write what is pending. */
 export const CLOSE_FLUSH_MS = 2000
 
@@ -51,8 +51,10 @@ type Field = (typeof FIELDS)[number]
  * KEYS[1]: the instance's last applied batch number; KEYS[2..]: the keys the
  * batch touches. ARGV[1]: this batch's number; ARGV[2]: how long the number
  * is kept (ms); ARGV[3]: the batch, as JSON:
- *   { incr: [[k, field, n]], add: [[k, member]], expire: [[k, ms]], read: [[k, field]] }
- * with k an index into KEYS. Returns the `read` fields, after the batch.
+ *   { incr: [[k, field, n]], add: [[k, member]], expire: [[k, ms]], read: [[k, user, period]] }
+ * with k an index into KEYS; ARGV[4]: the channel; ARGV[5]: the instance id;
+ * ARGV[6]: the message version. Returns the `read` totals, after the batch,
+ * and publishes them as a `tokens` message.
  */
 const FLUSH_SCRIPT = `
 local fresh = tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -64,7 +66,14 @@ if fresh then
 end
 for _, op in ipairs(batch.expire) do redis.call('PEXPIRE', KEYS[op[1]], op[2]) end
 local totals = {}
-for i, op in ipairs(batch.read) do totals[i] = redis.call('HGET', KEYS[op[1]], op[2]) or '0' end
+local news = {}
+for i, op in ipairs(batch.read) do
+  totals[i] = redis.call('HGET', KEYS[op[1]], op[2]) or '0'
+  news[i] = { op[3], op[2], tonumber(totals[i]) }
+end
+if #news > 0 then
+  redis.call('PUBLISH', ARGV[4], cjson.encode({ v = tonumber(ARGV[6]), type = 'tokens', from = ARGV[5], totals = news }))
+end
 return totals
 `
 
@@ -117,7 +126,7 @@ class Batch {
     const incr: Array<[number, string, string]> = []
     const add: Array<[number, string]> = []
     const expire: Array<[number, string]> = []
-    const read: Array<[number, string]> = []
+    const read: Array<[number, string, string]> = []
     const days = new Set<string>()
     for (const cell of this.cells.values()) {
       days.add(cell.day)
@@ -132,7 +141,7 @@ class Batch {
       const at = k(tokensKey(cell.period))
       if (cell.tokens > 0) incr.push([at, cell.user, String(cell.tokens)])
       expire.push([at, String(cell.ttlMs)])
-      read.push([at, cell.user])
+      read.push([at, cell.user, cell.period])
     }
     return { keys, batch: JSON.stringify({ incr, add, expire, read }) }
   }
@@ -182,7 +191,7 @@ export class RedisUsageStore implements UsageStore {
   readonly #sealed: Batch[] = []
   #open = new Batch()
   #seq = 0
-  #timer: NodeJS.Timeout | undefined
+  #soon: NodeJS.Immediate | undefined
   #flushing: Promise<boolean> | undefined
 
   constructor (link: RedisLink, deps: RedisUsageDeps) {
@@ -213,12 +222,12 @@ export class RedisUsageStore implements UsageStore {
     batch.addTokens(day, record.user, tokens, DAY_TOKENS_TTL_MS)
     batch.addTokens(month, record.user, tokens, MONTH_TOKENS_TTL_MS)
     batch.requests++
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined
+    if (this.#soon === undefined) {
+      this.#soon = setImmediate(() => {
+        this.#soon = undefined
         this.flush().catch(() => {})
-      }, FLUSH_MS)
-      this.#timer.unref()
+      })
+      this.#soon.unref()
     }
   }
 
@@ -251,13 +260,12 @@ export class RedisUsageStore implements UsageStore {
     const { keys, batch: json } = batch.command(this.#link.id)
     let reply: unknown
     try {
-      reply = await this.#link.commands.eval(FLUSH_SCRIPT, keys.length, ...keys, String(batch.seq), String(APPLIED_TTL_MS), json)
+      reply = await this.#link.commands.eval(FLUSH_SCRIPT, keys.length, ...keys, String(batch.seq), String(APPLIED_TTL_MS), json, this.#link.channel, this.#link.id, String(MESSAGE_VERSION))
     } catch (err) {
       this.#link.failed(err)
       return false
     }
     if (!Array.isArray(reply)) return true
-    const totals: Array<[string, string, number]> = []
     let i = 0
     for (const cell of batch.tokens.values()) {
       const text: unknown = reply[i++]
@@ -266,9 +274,7 @@ export class RedisUsageStore implements UsageStore {
       this.#view.acknowledge(cell.period, cell.user, cell.tokens)
       if (total === undefined) continue
       this.#view.confirm(cell.period, cell.user, total)
-      totals.push([cell.period, cell.user, total])
     }
-    if (totals.length > 0) this.#link.publish('tokens', { totals })
     return true
   }
 
@@ -333,8 +339,8 @@ export class RedisUsageStore implements UsageStore {
   }
 
   async close (): Promise<void> {
-    clearTimeout(this.#timer)
-    this.#timer = undefined
+    if (this.#soon !== undefined) clearImmediate(this.#soon)
+    this.#soon = undefined
     const written = await Promise.race([
       this.flush(),
       new Promise<false>((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS, false).unref())
