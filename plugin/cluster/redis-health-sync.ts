@@ -34,7 +34,7 @@ import {
 import type { BackendHealth, HealthTracker } from '../health/tracker.js'
 import { isRecord } from '../json.js'
 import type { HealthSync } from './health-sync.js'
-import type { ClusterMessage, RedisLink } from './redis-link.js'
+import { defineScript, type ClusterMessage, type RedisLink } from './redis-link.js'
 
 export const BREAKERS_KEY = 'berry:health:breakers'
 export const CONFIDENCE_KEY = 'berry:health:confidence'
@@ -42,13 +42,13 @@ export const CONFIDENCE_KEY = 'berry:health:confidence'
 export const CONFIDENCE_FLUSH_MS = 100
 
 /** KEYS[1]: a hash; ARGV: field, value, ... Each value is stored as `<Redis time in ms> <value>`. */
-const STAMPED_WRITE = `
+const STAMPED_WRITE = defineScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local stamp = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], stamp .. ' ' .. ARGV[i + 1]) end
 return stamp
-`
+`)
 
 /** `<ms> <json>` -> the JSON value and how long ago (by Redis's clock, `redisNow`) it was written. */
 export function readStamped (text: string, redisNow: number): { value: unknown, elapsedMs: number } | undefined {
@@ -144,7 +144,7 @@ export class RedisHealthSync implements HealthSync {
     if (entries.length === 0) return
     const args: string[] = []
     for (const [key, value] of entries) args.push(key, JSON.stringify(value))
-    this.#link.commands.eval(STAMPED_WRITE, 1, hash, ...args).then(undefined, (err: unknown) => {
+    this.#link.run(STAMPED_WRITE, [hash], args).then(undefined, (err: unknown) => {
       for (const [key] of entries) dirty.add(key)
       this.#link.failed(err)
     })

@@ -18,7 +18,7 @@
  * credentials, TLS and key prefix, with berry's fail-fast settings) and
  * leaves the host's own client alone, open on close.
  */
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, RedisOptions } from 'ioredis'
 import { errorMessage, isRecord } from '../json.js'
@@ -64,6 +64,16 @@ const SUBSCRIBER_OPTIONS: RedisOptions = {
   retryStrategy: backoff,
   autoResubscribe: true,
   lazyConnect: false
+}
+
+/** A Lua script, run by its SHA1 so its text crosses the wire once per connection. */
+export interface Script {
+  readonly source: string
+  readonly sha: string
+}
+
+export function defineScript (source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') }
 }
 
 /** A message between instances, as received (already checked to be from another instance). */
@@ -158,6 +168,16 @@ export class RedisLink {
     const text = JSON.stringify({ ...body, v: MESSAGE_VERSION, type, from: this.id })
     this.commands.publish(this.#channel, text).then(undefined, (err: unknown) => this.failed(err))
     return true
+  }
+
+  /** Runs `script` (EVALSHA, and EVAL once when Redis does not have it yet). */
+  async run (script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    try {
+      return await this.commands.evalsha(script.sha, keys.length, ...keys, ...args)
+    } catch (err) {
+      if (!errorMessage(err).startsWith('NOSCRIPT')) throw err
+      return await this.commands.eval(script.source, keys.length, ...keys, ...args)
+    }
   }
 
   /**

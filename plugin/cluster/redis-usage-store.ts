@@ -3,9 +3,11 @@
  *
  * A finished request is counted at once in this instance's token view (so
  * the quota check sees it on the next request) and added to the open batch.
- * The batch goes out in one script call once the current turn of the event
- * loop is over, off the request path; while one batch is on its way the
- * next one gathers, so batches grow with the load by themselves.
+ * The batch goes out in one script call off the request path: once the
+ * current turn of the event loop is over when the last batch left more than
+ * FLUSH_INTERVAL_MS ago (light traffic: the others hear of a request one
+ * Redis round trip after it ended), else when that interval is over (heavy
+ * traffic: one call carries every request of the interval).
  * The script applies a batch at most once: an instance numbers its batches
  * and sends them strictly in order, and Redis keeps the last number applied
  * per instance, so a batch whose reply was lost (a timeout, a dropped
@@ -28,10 +30,12 @@ import { UsageUnavailable } from '../errors.js'
 import { isRecord } from '../json.js'
 import { isDay, PeriodClock } from './periods.js'
 import type { TokenUse } from './quota.js'
-import { MESSAGE_VERSION, type ClusterMessage, type RedisLink } from './redis-link.js'
+import { defineScript, MESSAGE_VERSION, type ClusterMessage, type RedisLink } from './redis-link.js'
 import { TokenView } from './token-view.js'
 import { compareTotals, inQuery, tokensOf, type UsageQuery, type UsageStore, type UsageTotals } from './usage-store.js'
 
+/** The shortest time between two batches: under load, a batch carries every request of such an interval. */
+export const FLUSH_INTERVAL_MS = 5
 /** How long `close()` keeps trying to write what is pending. */
 export const CLOSE_FLUSH_MS = 2000
 
@@ -56,7 +60,7 @@ type Field = (typeof FIELDS)[number]
  * ARGV[6]: the message version. Returns the `read` totals, after the batch,
  * and publishes them as a `tokens` message.
  */
-const FLUSH_SCRIPT = `
+const FLUSH_SCRIPT = defineScript(`
 local fresh = tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0')
 if fresh then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 local batch = cjson.decode(ARGV[3])
@@ -75,7 +79,7 @@ if #news > 0 then
   redis.call('PUBLISH', ARGV[4], cjson.encode({ v = tonumber(ARGV[6]), type = 'tokens', from = ARGV[5], totals = news }))
 end
 return totals
-`
+`)
 
 interface Cell {
   readonly day: string
@@ -191,8 +195,12 @@ export class RedisUsageStore implements UsageStore {
   readonly #sealed: Batch[] = []
   #open = new Batch()
   #seq = 0
-  #soon: NodeJS.Immediate | undefined
-  #flushing: Promise<boolean> | undefined
+  /** Cancels the batch's scheduled departure, when one is scheduled. */
+  #scheduled: (() => void) | undefined
+  /** performance.now() when the last batch left. */
+  #lastSent = -Infinity
+  /** Departures run one after the other, never two batches on their way at once. */
+  #queue: Promise<unknown> = Promise.resolve()
 
   constructor (link: RedisLink, deps: RedisUsageDeps) {
     this.#link = link
@@ -222,12 +230,23 @@ export class RedisUsageStore implements UsageStore {
     batch.addTokens(day, record.user, tokens, DAY_TOKENS_TTL_MS)
     batch.addTokens(month, record.user, tokens, MONTH_TOKENS_TTL_MS)
     batch.requests++
-    if (this.#soon === undefined) {
-      this.#soon = setImmediate(() => {
-        this.#soon = undefined
-        this.flush().catch(() => {})
-      })
-      this.#soon.unref()
+    if (this.#scheduled === undefined) this.#schedule()
+  }
+
+  #schedule (): void {
+    const go = (): void => {
+      this.#scheduled = undefined
+      this.#enqueue(false).catch(() => {})
+    }
+    const wait = this.#lastSent + FLUSH_INTERVAL_MS - performance.now()
+    if (wait <= 0) {
+      const soon = setImmediate(go)
+      soon.unref()
+      this.#scheduled = () => clearImmediate(soon)
+    } else {
+      const later = setTimeout(go, wait)
+      later.unref()
+      this.#scheduled = () => clearTimeout(later)
     }
   }
 
@@ -237,30 +256,44 @@ export class RedisUsageStore implements UsageStore {
 
   /** Writes every batch recorded so far; false when Redis is away (they wait for its return). */
   flush (): Promise<boolean> {
-    this.#flushing ??= this.#drain().finally(() => { this.#flushing = undefined })
-    return this.#flushing
+    return this.#enqueue(true)
   }
 
-  async #drain (): Promise<boolean> {
-    for (;;) {
-      if (this.#sealed.length === 0) {
-        if (this.#open.empty) return true
-        this.#open.seq = ++this.#seq
-        this.#sealed.push(this.#open)
-        this.#open = new Batch()
-      }
-      const batch = this.#sealed[0]
-      if (batch === undefined || !this.#link.up) return false
-      if (!await this.#send(batch)) return false
+  #enqueue (everything: boolean): Promise<boolean> {
+    const run = this.#queue.then(() => this.#drain(everything))
+    this.#queue = run.catch(() => {})
+    return run
+  }
+
+  /**
+   * Seals what gathered and sends the sealed batches in order; with
+   * `everything`, also what gathers meanwhile. While Redis is away nothing
+   * is sealed: one open batch holds the whole outage's usage.
+   */
+  async #drain (everything: boolean): Promise<boolean> {
+    if (!this.#link.up) return false
+    this.#seal()
+    for (let batch = this.#sealed[0]; batch !== undefined; batch = this.#sealed[0]) {
+      if (!this.#link.up || !await this.#send(batch)) return false
       this.#sealed.shift()
+      if (everything && this.#sealed.length === 0) this.#seal()
     }
+    return true
+  }
+
+  #seal (): void {
+    if (this.#open.empty) return
+    this.#open.seq = ++this.#seq
+    this.#sealed.push(this.#open)
+    this.#open = new Batch()
   }
 
   async #send (batch: Batch): Promise<boolean> {
     const { keys, batch: json } = batch.command(this.#link.id)
     let reply: unknown
     try {
-      reply = await this.#link.commands.eval(FLUSH_SCRIPT, keys.length, ...keys, String(batch.seq), String(APPLIED_TTL_MS), json, this.#link.channel, this.#link.id, String(MESSAGE_VERSION))
+      this.#lastSent = performance.now()
+      reply = await this.#link.run(FLUSH_SCRIPT, keys, [String(batch.seq), String(APPLIED_TTL_MS), json, this.#link.channel, this.#link.id, String(MESSAGE_VERSION)])
     } catch (err) {
       this.#link.failed(err)
       return false
@@ -339,8 +372,8 @@ export class RedisUsageStore implements UsageStore {
   }
 
   async close (): Promise<void> {
-    if (this.#soon !== undefined) clearImmediate(this.#soon)
-    this.#soon = undefined
+    this.#scheduled?.()
+    this.#scheduled = undefined
     const written = await Promise.race([
       this.flush(),
       new Promise<false>((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS, false).unref())
