@@ -7,12 +7,13 @@
  * exact. A Redis that hangs (SIGSTOP) holds a request at most the command
  * timeout.
  */
+import { Redis } from 'ioredis'
 import t from 'tap'
 import { ADMIN_TOKEN, startBerry, TOKEN, type RunningBerry } from '../helpers/berry.js'
 import { chat, metricValue, requestsLogged, within } from '../helpers/cluster.js'
 import { DEFAULT_USERS, gatewayConfig } from '../helpers/config.js'
 import { json, startUpstream, status } from '../helpers/fake-upstream.js'
-import { redisServerAvailable, startRedis } from '../helpers/redis-server.js'
+import { freePort, redisServerAvailable, startRedis } from '../helpers/redis-server.js'
 import { COMMAND_TIMEOUT_MS } from '../../plugin/cluster/redis-link.js'
 
 const skip = redisServerAvailable() ? false : 'redis-server is not installed: the cluster tests need it (apt-get install redis-server)'
@@ -132,4 +133,28 @@ t.test('a Redis that hangs holds a request at most the command timeout, then the
   await within(5000, a.log((l) => l.msg === BACK), 'Redis answering again')
   t.equal(await redisUp(a), 1)
   t.equal((await chat(a)).status, 200)
+})
+
+t.test('an instance started while Redis is away serves on local state and catches up when Redis comes', { skip }, async (t) => {
+  const port = await freePort()
+  const up = await startUpstream(json())
+  t.teardown(() => up.close())
+  const config = gatewayConfig({ providers: { one: up.origin }, settings: { redis_url: `redis://127.0.0.1:${port}` } })
+  const started = performance.now()
+  const a = await startBerry(t, { config })
+  const waited = performance.now() - started
+  t.ok(waited < 2000 + 1000, `it waited for Redis a bounded time (${waited.toFixed(0)} ms)`)
+  t.ok(a.logs.some((l) => l.msg === DOWN), 'and said once that Redis is away')
+  for (let i = 0; i < 3; i++) t.equal((await chat(a)).status, 200)
+  await requestsLogged(a, 3)
+  t.equal(await redisUp(a), 0)
+  t.equal((await a.get('/admin/usage', ADMIN_TOKEN)).status, 503, 'the shared totals cannot be read yet')
+
+  const redis = await startRedis(t, { port })
+  await within(5000, a.log((l) => l.msg === BACK), 'Redis found')
+  t.equal(await redisUp(a), 1)
+  const inspect = new Redis(redis.url)
+  t.teardown(() => inspect.disconnect())
+  t.equal(await inspect.hget(`berry:tokens:${new Date().toISOString().slice(0, 10)}`, 'alice'), '18', 'the usage held during the outage was written')
+  t.equal((await a.app.berry.usage())[0]?.requests, 3)
 })

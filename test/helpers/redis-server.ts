@@ -33,7 +33,7 @@ export function redisServerAvailable (): boolean {
   return probe.error === undefined && probe.status === 0
 }
 
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
