@@ -3,17 +3,19 @@
  *
  * A finished request is counted at once in this instance's token view (so
  * the quota check sees it on the next request) and added to the open batch.
- * The batch goes out in one script call off the request path: once the
+ * The batch goes out in one script call, off the request path: once the
  * current turn of the event loop is over when the last batch left more than
  * FLUSH_INTERVAL_MS ago (light traffic: the others hear of a request one
  * Redis round trip after it ended), else when that interval is over (heavy
  * traffic: one call carries every request of the interval).
+ *
  * The script applies a batch at most once: an instance numbers its batches
  * and sends them strictly in order, and Redis keeps the last number applied
  * per instance, so a batch whose reply was lost (a timeout, a dropped
- * connection) is simply sent again. Batches wait in memory while Redis is
- * away and go out when it returns. The script answers each user's new day and month token totals:
- * they confirm this instance's view and are published to the others.
+ * connection) is simply sent again. While Redis is away one open batch
+ * holds the outage's usage; it goes out when Redis returns. The script
+ * answers each user's new day and month token totals, which confirm this
+ * instance's view, and publishes them to the other instances itself.
  *
  * Keys (after the client's key prefix, if any):
  *   berry:usage:days              set of the days that have totals
@@ -298,10 +300,10 @@ export class RedisUsageStore implements UsageStore {
       this.#link.failed(err)
       return false
     }
-    if (!Array.isArray(reply)) return true
+    const totals: unknown[] = Array.isArray(reply) ? reply : []
     let i = 0
     for (const cell of batch.tokens.values()) {
-      const text: unknown = reply[i++]
+      const text = totals[i++]
       const total = typeof text === 'string' && isCount(text) ? Number(text) : undefined
       // The view's unconfirmed tokens move into the confirmed total in one step.
       this.#view.acknowledge(cell.period, cell.user, cell.tokens)
