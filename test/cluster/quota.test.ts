@@ -132,4 +132,8 @@ t.test('without Redis a monthly quota holds per process', async (t) => {
   const reset = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))
   t.match(refused.body.error.message, `You exceeded your token quota: 12 of 10 tokens per UTC month used. It resets at ${iso(reset)}, the start of the next UTC month`)
   t.equal((await chat(b)).status, 200, 'another process counts on its own')
+  a.app.berry.reload(gatewayConfig({ providers: { one: up.origin } }))
+  const lifted = await chat(a)
+  t.equal(lifted.status, 200, 'a reload that takes the quota away lifts it at once')
+  t.equal(lifted.headers.get('x-ratelimit-remaining-tokens'), null, 'and the header goes with it')
 })
