@@ -217,6 +217,7 @@ export class RedisHealthSync implements HealthSync {
       if (share === undefined || typeof key !== 'string' || !smartAi.has(key)) continue
       this.#deps.health.confidence.load([[key, confidenceFromShare(share, now)]])
     }
+    this.#deps.log.debug({ records: records.length }, 'berry: backend confidence records from another instance')
   }
 
   /** Redis is reachable (again): read what others know, then say what changed here meanwhile. */
