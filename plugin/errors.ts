@@ -70,6 +70,19 @@ export function RateLimited (limit: number, window: string, retryAfterSeconds: n
     `Rate limit reached: ${limit} requests per ${window}. Retry in ${retryAfterSeconds}s`, { headers })
 }
 /**
+ * Over a `[users.<id>.quota]`: OpenAI's own answer to an exhausted quota
+ * (429, `insufficient_quota`), so SDKs report it as such; the message says
+ * when the quota resets.
+ */
+export function QuotaExceeded (message: string, headers: Record<string, string>): BerryError {
+  return new BerryError('insufficient_quota', 429, 'insufficient_quota', message, { headers })
+}
+export const InvalidQuery = define('BERRY_ERR_INVALID_QUERY', 400, 'invalid_request_error',
+  (detail: string) => detail)
+/** The shared usage totals live in Redis, and Redis cannot be reached now. */
+export const UsageUnavailable = define('BERRY_ERR_USAGE_UNAVAILABLE', 503, 'service_unavailable',
+  () => 'Usage totals are kept in Redis, which cannot be reached now; try again shortly')
+/**
  * A request a provider's protocol cannot carry: a parameter that would change
  * the answer and has no equivalent there. Never dropped silently.
  */

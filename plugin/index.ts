@@ -5,8 +5,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { registerAccounting, type RequestTally } from './accounting/request-accounting.js'
-import { UsageLedger, type UsageTotals } from './accounting/usage-ledger.js'
 import { ACCEPTS_API_KEY, authenticateRequest, authenticationHook } from './auth.js'
+import { openCluster } from './cluster/cluster.js'
+import { registerQuota } from './cluster/quota-hook.js'
+import type { UsageQuery, UsageTotals } from './cluster/usage-store.js'
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig, SmartAiSettings } from './config/types.js'
@@ -24,7 +26,7 @@ import { ANTHROPIC_ROUTES, OPENAI_ROUTES, registerHandoff } from './proxy/handof
 import { createStoredResponsePreHandler, STORED_RESPONSE_ROUTES } from './proxy/stored-response.js'
 import { createPreHandler } from './proxy/prehandler.js'
 import type { RouteState } from './proxy/route-state.js'
-import { openRedis, registerRateLimit } from './rate-limit.js'
+import { registerRateLimit } from './rate-limit.js'
 import { RedisResponseStore } from './responses/redis-response-store.js'
 import { MemoryResponseStore, type ResponseStore } from './responses/response-store.js'
 import { registerAdminRoutes } from './routes/admin.js'
@@ -33,6 +35,7 @@ import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
 import { registerSmartAiRoutes } from './routes/smart-ai.js'
 import { registerStatusApi, registerStatusPage } from './routes/status.js'
+import { registerUsageRoute } from './routes/usage.js'
 import { Runtime, type ConfigChange } from './runtime.js'
 import type { HealthSummary } from './status/health-views.js'
 import { TrafficStore } from './status/traffic-store.js'
@@ -46,8 +49,11 @@ export interface BerryDecorator {
   reload (source: ConfigSource): ConfigChange
   /** What GET /health answers. */
   health (): HealthSummary
-  /** Token and request totals per user, model and backend since start. */
-  usage (): UsageTotals[]
+  /**
+   * Request and token totals per UTC day, user, model and backend: of every
+   * instance and kept across restarts with Redis, else of this process.
+   */
+  usage (query?: UsageQuery): Promise<UsageTotals[]>
 }
 
 declare module 'fastify' {
@@ -69,28 +75,27 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   }
   for (const warning of config.warnings) app.log.warn(warning)
 
+  const redisSource = options.redis ?? config.settings.redisUrl
   // smart_ai's settings are read on every update, so a reload applies at once.
   const health = new HealthTracker((): SmartAiSettings => runtime.snapshot.config.settings.smartAi)
   // The metrics read the snapshot in force at scrape time, never before the runtime exists.
   const metrics = options.metrics === false
     ? undefined
-    : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot })
+    : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot, redisUp: redisSource === undefined ? undefined : () => cluster.link?.up === true })
   const counted: BerryMetrics = metrics ?? NO_METRICS
   const runtime: Runtime = new Runtime(config, { health, series: counted, random: options.random, now: options.now, env: options.env })
   const startedAtMs = options.now()
   const startedAt = Math.floor(startedAtMs / 1000)
   const traffic = options.status === false ? undefined : new TrafficStore({ startedAt: startedAtMs })
-  const ledger = new UsageLedger()
-  const redisSource = options.redis ?? config.settings.redisUrl
-  const redis = typeof redisSource === 'string' ? await openRedis(redisSource, app.log) : redisSource
+  const cluster = await openCluster(redisSource, runtime, app.log)
   // Which backend holds each stored Responses API response; shared through Redis when there is one.
   const ownResponses = new MemoryResponseStore({ ttlMs: config.settings.storedResponseTtlMs, now: options.now })
-  const responses: ResponseStore = redis === undefined ? ownResponses : new RedisResponseStore(redis, ownResponses, config.settings.storedResponseTtlMs)
+  const responses: ResponseStore = cluster.link === undefined ? ownResponses : new RedisResponseStore(cluster.link.commands, ownResponses, config.settings.storedResponseTtlMs)
   app.decorate('berry', {
     get config () { return runtime.snapshot.config },
     reload: (source: ConfigSource) => runtime.reload(source),
     health: () => gatewayHealth(runtime),
-    usage: () => ledger.totals()
+    usage: (query?: UsageQuery) => cluster.usage.totals(query)
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
@@ -98,8 +103,8 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   app.addHook('onClose', async () => {
     stopChecks()
     metrics?.close()
-    // A client berry opened is berry's to close; one passed in is the host's.
-    if (typeof redisSource === 'string') redis?.disconnect()
+    // Only berry's own connections: a client passed in is the host's.
+    await cluster.close()
     await runtime.close()
   })
 
@@ -119,11 +124,12 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
 
     await scope.register(async (authed) => {
       authed.addHook('onRequest', authenticate)
-      const rateLimits = await registerRateLimit(authed, runtime, redis)
+      const rateLimits = await registerRateLimit(authed, runtime, cluster.link)
       registerModelRoutes(authed, runtime, startedAt)
       registerAdminRoutes(authed, runtime)
       registerAdminHealthRoute(authed, runtime)
       registerSmartAiRoutes(authed, runtime)
+      registerUsageRoute(authed, cluster.usage)
       if (traffic !== undefined) registerStatusApi(authed, { runtime, traffic, rateLimits })
 
       await authed.register(async (v1) => {
@@ -135,8 +141,9 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, ledger, onUsage: options.onUsage, traffic })])
+        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, usage: cluster.usage, onUsage: options.onUsage, traffic })])
         watchClientDisconnects(v1, events)
+        registerQuota(v1, runtime, cluster.usage)
         // Three handoffs, each in a scope of its own (http-proxy's reply-from
         // decorates once per scope): OpenAI's routes; Anthropic's, whose
         // errors take Anthropic's shape; and stored responses' routes, which
@@ -166,7 +173,8 @@ export type { BerryOptions, MetricsOptions, StatusOptions, CorsOptions } from '.
 export type { TrafficSample } from './status/traffic-store.js'
 export type { StatusView } from './status/view-types.js'
 export type { HealthSummary, SimpleHealth, DetailedHealth } from './status/health-views.js'
-export type { UsageRecord, UsageTotals } from './accounting/usage-ledger.js'
+export type { UsageRecord } from './accounting/usage-ledger.js'
+export type { UsageQuery, UsageTotals } from './cluster/usage-store.js'
 export type { Authenticate } from './auth.js'
 export type { BerryUser } from './user.js'
 export type { ConfigSource } from './config/source.js'

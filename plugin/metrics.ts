@@ -70,6 +70,8 @@ export interface MetricsSource {
   readonly health: HealthTracker
   /** The snapshot in force, read at scrape time for the health gauges. */
   readonly snapshot: () => Snapshot
+  /** Whether shared state reaches Redis, when there is one (`berry_redis_up`). */
+  readonly redisUp?: (() => boolean) | undefined
 }
 
 /** A series that belongs to no registry: what every backend gets when metrics are off. */
@@ -100,7 +102,8 @@ export const METRIC_NAMES = [
   'berry_backend_response_time_seconds',
   'berry_failovers_total',
   'berry_in_flight_requests',
-  'berry_tokens_total'
+  'berry_tokens_total',
+  'berry_redis_up'
 ] as const
 
 /** Counts kept as numbers and given to prom-client at scrape time. */
@@ -201,6 +204,16 @@ export function createMetrics (source: MetricsSource): BerryMetrics & { readonly
     }
   })
 
+  const { redisUp } = source
+  const redis = redisUp === undefined
+    ? undefined
+    : new Gauge({
+      name: 'berry_redis_up',
+      help: '1 when health, usage, quotas and rate limits are shared through Redis, 0 while Redis is unavailable (each instance on its own)',
+      registers,
+      collect () { this.set(redisUp() ? 1 : 0) }
+    })
+
   // model -> backend -> series; a label pair keeps its series across reloads.
   const byLabels = new Map<string, Map<string, BackendSeries>>()
 
@@ -263,6 +276,7 @@ export function createMetrics (source: MetricsSource): BerryMetrics & { readonly
     },
     close () {
       const ours = new Set<unknown>([requests, duration, ttfb, failovers, inFlight, tokens, healthy, responseTime])
+      if (redis !== undefined) ours.add(redis)
       for (const name of METRIC_NAMES) {
         if (ours.has(registry.getSingleMetric(name))) registry.removeSingleMetric(name)
       }

@@ -56,9 +56,12 @@ export interface BerryOptions {
   /** Called once per proxied request, to persist usage. Errors it throws are logged. */
   onUsage?: (record: UsageRecord) => void | Promise<void>
   /**
-   * Redis for the rate-limit counters shared by several gateway instances: a
-   * URL (berry opens and closes the client) or an ioredis client (yours to
-   * close). Default: `settings.redis_url`, else counters in memory.
+   * Redis, for what several gateway instances share: backend health (circuit
+   * breakers, smart_ai confidence), usage totals, token quotas and rate-limit
+   * counters. A URL (berry opens and closes its connections) or an ioredis
+   * client (berry makes its own connections from it with `duplicate()`, and
+   * leaves yours open). Default: `settings.redis_url`, else all of it per
+   * process, in memory.
    */
   redis?: string | Redis
   /**

@@ -9,12 +9,14 @@
  * shortest, and answers 429 in OpenAI's shape. A request turned away by the
  * minute window does not use up the hour's or the day's budget.
  *
- * A failing Redis does not take the gateway down: the request passes and a
- * warning is logged (at most once a minute).
+ * With Redis each window has a second, in-memory limiter: while Redis is
+ * away (cluster/redis-link.ts says so) or a command to it fails, this
+ * instance counts on its own instead of waiting, and a warning is logged
+ * (at most once a minute). The limits then hold per process.
  */
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { RedisLink } from './cluster/redis-link.js'
 import type { RateLimit } from './config/types.js'
 import { RateLimited } from './errors.js'
 import { errorMessage } from './json.js'
@@ -40,22 +42,6 @@ export const WINDOWS: readonly Window[] = [
 
 const REDIS_WARNING_INTERVAL_MS = 60_000
 
-/** An ioredis client for a URL, logging connection trouble once per outage. */
-export async function openRedis (url: string, log: FastifyBaseLogger): Promise<Redis> {
-  const { Redis } = await import('ioredis')
-  // Fail a command fast when Redis is away rather than hold requests.
-  const client = new Redis(url, { maxRetriesPerRequest: 1 })
-  let warned = false
-  // The URL may hold a password: only the error's message is logged.
-  client.on('error', (err: Error) => {
-    if (warned) return
-    warned = true
-    log.warn({ reason: err.message }, 'berry: Redis for rate limits is unavailable')
-  })
-  client.on('ready', () => { warned = false })
-  return client
-}
-
 function headers (result: Checked, remaining: number): Record<string, string> {
   return {
     'x-ratelimit-limit': String(result.max),
@@ -80,7 +66,7 @@ function probeFor (asking: FastifyRequest, user: BerryUser): FastifyRequest {
   return probe
 }
 
-export async function registerRateLimit (scope: FastifyInstance, runtime: Runtime, redis: Redis | undefined): Promise<RateLimitReader> {
+export async function registerRateLimit (scope: FastifyInstance, runtime: Runtime, link: RedisLink | undefined): Promise<RateLimitReader> {
   const limitOf = (request: FastifyRequest, field: keyof RateLimit): number => {
     const user = request[kUser]
     return (user === null ? undefined : runtime.snapshot.rateLimits.get(user.id)?.[field]) ?? Number.MAX_SAFE_INTEGER
@@ -88,38 +74,62 @@ export async function registerRateLimit (scope: FastifyInstance, runtime: Runtim
   // A host that registered @fastify/rate-limit itself owns the decorator;
   // berry's limiters are then children of the host's store.
   const hostOwned = scope.hasDecorator('createRateLimit')
-  const limiters: Array<{ readonly window: Window, readonly check: Limiter }> = []
+  const limiters: Array<{ readonly window: Window, readonly local: Limiter, readonly shared: Limiter | undefined }> = []
   for (const window of WINDOWS) {
     const options = {
       timeWindow: window.ms,
       max: (request: FastifyRequest) => limitOf(request, window.field),
       keyGenerator: (request: FastifyRequest) => `${window.name}:${request[kUser]?.id ?? ''}`
     }
-    await scope.register(async (own) => {
-      if (hostOwned) {
-        limiters.push({ window, check: own.createRateLimit(options) })
-        return
-      }
-      await own.register(rateLimit, { ...options, global: false, nameSpace: 'berry-rate-limit:', ...(redis === undefined ? {} : { redis }) })
-      limiters.push({ window, check: own.createRateLimit() })
-    })
+    const limiter = async (redis: RedisLink['commands'] | undefined): Promise<Limiter> => {
+      let made: Limiter | undefined
+      await scope.register(async (own) => {
+        if (hostOwned) {
+          made = own.createRateLimit(options)
+          return
+        }
+        await own.register(rateLimit, { ...options, global: false, nameSpace: 'berry-rate-limit:', ...(redis === undefined ? {} : { redis }) })
+        made = own.createRateLimit()
+      })
+      if (made === undefined) throw new Error('berry: @fastify/rate-limit made no limiter')
+      return made
+    }
+    const local = await limiter(undefined)
+    const shared = hostOwned || link === undefined ? undefined : await limiter(link.commands)
+    limiters.push({ window, local, shared })
   }
 
   let lastWarning = -Infinity
+  function warn (request: FastifyRequest, err: unknown, message: string): void {
+    const now = runtime.now()
+    if (now - lastWarning < REDIS_WARNING_INTERVAL_MS) return
+    lastWarning = now
+    request.log.warn({ reason: errorMessage(err) }, message)
+  }
+
+  /** `increment: false` reads a budget without spending it (the status page). */
+  async function check (request: FastifyRequest, local: Limiter, shared: Limiter | undefined, increment = true): Promise<Awaited<ReturnType<Limiter>>> {
+    if (shared === undefined || link?.up !== true) return local(request, { increment })
+    try {
+      return await shared(request, { increment })
+    } catch (err) {
+      link.failed(err)
+      warn(request, err, 'berry: shared rate-limit counters unavailable; counting in this process')
+      return local(request, { increment })
+    }
+  }
+
   async function enforce (request: FastifyRequest, reply: FastifyReply, limits: RateLimit): Promise<void> {
     let tightest: Checked | undefined
-    for (const { window, check } of limiters) {
+    for (const { window, local, shared } of limiters) {
       const limit = limits[window.field]
       if (limit === undefined) continue
       let result: Awaited<ReturnType<Limiter>>
       try {
-        result = await check(request)
+        result = await check(request, local, shared)
       } catch (err) {
-        const now = runtime.now()
-        if (now - lastWarning >= REDIS_WARNING_INTERVAL_MS) {
-          lastWarning = now
-          request.log.warn({ reason: errorMessage(err) }, 'berry: rate-limit store failed; letting requests through')
-        }
+        // A host's own store failed: let the request through rather than fail it.
+        warn(request, err, 'berry: rate-limit store failed; letting requests through')
         return
       }
       if (result.isAllowed) continue
@@ -142,11 +152,11 @@ export async function registerRateLimit (scope: FastifyInstance, runtime: Runtim
   async function windowsOf (asking: FastifyRequest, id: string, limits: RateLimit): Promise<RateLimitHeadroom[]> {
     const probe = probeFor(asking, { id })
     const out: RateLimitHeadroom[] = []
-    for (const { window, check } of limiters) {
+    for (const { window, local, shared } of limiters) {
       const limit = limits[window.field]
       if (limit === undefined) continue
       try {
-        const result = await check(probe, { increment: false })
+        const result = await check(probe, local, shared, false)
         // A window nobody has opened yet has its whole budget and no reset time.
         const open = !result.isAllowed && result.ttl > 0
         out.push({

@@ -6,7 +6,8 @@
  * request in flight.
  */
 import { TokenTable } from './auth.js'
-import type { Backend, BerryConfig, Model, Provider, RateLimit } from './config/types.js'
+import { hasLimits } from './cluster/quota.js'
+import type { Backend, BerryConfig, Model, Provider, Quota, RateLimit } from './config/types.js'
 import type { BackendSeries, SeriesSource } from './metrics.js'
 import { protocolOf } from './protocols/registry.js'
 import type { Api, Protocol } from './protocols/types.js'
@@ -24,6 +25,8 @@ export interface Snapshot {
   readonly tokens: TokenTable
   /** Users with at least one `[users.<id>.rate_limit]` window, by id. */
   readonly rateLimits: ReadonlyMap<string, RateLimit>
+  /** Users with a `[users.<id>.quota]` that limits something, by id. */
+  readonly quotas: ReadonlyMap<string, Quota>
   /** The backends load balancing may use, per model: enabled, of an enabled provider, weight > 0. */
   readonly active: ReadonlyMap<Model, readonly Backend[]>
   /** Of those, the ones whose protocol serves each route (no Claude backend for embeddings). */
@@ -42,6 +45,14 @@ function rateLimitsOf (config: BerryConfig): Map<string, RateLimit> {
     }
   }
   return limits
+}
+
+function quotasOf (config: BerryConfig): Map<string, Quota> {
+  const quotas = new Map<string, Quota>()
+  for (const user of config.users) {
+    if (user.quota !== undefined && hasLimits(user.quota)) quotas.set(user.id, user.quota)
+  }
+  return quotas
 }
 
 /** The backends of `model` load balancing may use: enabled, of an enabled provider, weight > 0. */
@@ -87,6 +98,7 @@ export function buildSnapshot (config: BerryConfig, series: SeriesSource): Snaps
     config,
     tokens: new TokenTable(config),
     rateLimits: rateLimitsOf(config),
+    quotas: quotasOf(config),
     active,
     routable,
     links,

@@ -13,3 +13,5 @@ export const kTally = Symbol('berry.tally')
 export const kAttempt = Symbol('berry.attempt')
 /** The last successful Bearer lookup of a keep-alive socket (auth.ts). */
 export const kAuthCache = Symbol('berry.authCache')
+/** The caller's token quota standing (`QuotaStatus`), for the answer's headers (cluster/quota-hook.ts). */
+export const kQuota = Symbol('berry.quota')

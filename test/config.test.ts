@@ -127,6 +127,15 @@ t.test('semantic checks', async (t) => {
   t.same(problems(BASE + '\n[extra]\nx = 1\n'), ['extra: unknown key'])
 })
 
+t.test('[users.<id>.quota]: tokens per UTC day and month, each optional, whole and positive', async (t) => {
+  const config = loadConfig(BASE + 'quota = { tokens_per_day = 1000, tokens_per_month = 20000 }\n[users.b]\ntoken = "tok-b"\n[users.b.quota]\ntokens_per_month = 5\n', { env: {} })
+  t.same(config.users.map((u) => u.quota), [{ tokensPerDay: 1000, tokensPerMonth: 20000 }, { tokensPerDay: undefined, tokensPerMonth: 5 }])
+  t.equal(loadConfig(BASE, { env: {} }).users[0]?.quota, undefined)
+  t.same(problems(BASE + 'quota = { tokens_per_day = 0 }\n'), ['users.a.quota.tokens_per_day: must be >= 1'])
+  t.same(problems(BASE + 'quota = { tokens_per_day = 1.5 }\n'), ['users.a.quota.tokens_per_day: must be integer'])
+  t.same(problems(BASE + 'quota = { tokens_per_week = 10 }\n'), ['users.a.quota.tokens_per_week: unknown key'])
+})
+
 t.test('original-system keys: every one loads and is honoured, none warns', async (t) => {
   const config = loadConfig(BASE + `
 [settings]

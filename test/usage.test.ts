@@ -5,7 +5,8 @@
  */
 import t, { type Test } from 'tap'
 import { MAX_OBJECT_BYTES, scanUsage, toUsage, UsageScanner } from '../plugin/accounting/usage-scanner.js'
-import { UsageLedger, type UsageRecord } from '../plugin/accounting/usage-ledger.js'
+import type { UsageRecord } from '../plugin/accounting/usage-ledger.js'
+import { MemoryUsageStore } from '../plugin/cluster/memory-usage-store.js'
 import { ADMIN_TOKEN, specConfig, startBerry, TOKEN } from './helpers/berry.js'
 import { completion, json, sse, startUpstream } from './helpers/fake-upstream.js'
 
@@ -84,16 +85,24 @@ t.test('toUsage: OpenAI names, input/output names, embeddings', async (t) => {
   t.equal(toUsage({ prompt_tokens: -1, completion_tokens: 3 }), undefined)
 })
 
-t.test('ledger: totals per user, model and backend', async (t) => {
-  const ledger = new UsageLedger()
-  const base: UsageRecord = { requestId: 'r', user: 'bob', model: 'm', backend: 'p', pinned: false, status: 200, latencyMs: 1, attempts: 1, promptTokens: 1, completionTokens: 2, totalTokens: 3, tokensReported: true, time: 0 }
-  ledger.record(base)
-  ledger.record({ ...base, pinned: true, status: 500, promptTokens: 0, completionTokens: 0, totalTokens: 0 })
-  ledger.record({ ...base, user: 'amy', backend: 'q' })
-  t.same(ledger.totals(), [
-    { user: 'amy', model: 'm', backend: 'q', requests: 1, errors: 0, promptTokens: 1, completionTokens: 2, totalTokens: 3 },
-    { user: 'bob', model: 'm', backend: 'p', requests: 2, errors: 1, promptTokens: 1, completionTokens: 2, totalTokens: 3 }
-  ])
+t.test('memory store: totals per UTC day, user, model and backend; queries; quota view', async (t) => {
+  const store = new MemoryUsageStore()
+  const day1 = Date.UTC(2026, 10, 21, 23, 59, 59, 999)
+  const day2 = Date.UTC(2026, 10, 22, 0, 0, 0, 0)
+  const base: UsageRecord = { requestId: 'r', user: 'bob', model: 'm', backend: 'p', pinned: false, status: 200, latencyMs: 1, attempts: 1, promptTokens: 1, completionTokens: 2, totalTokens: 3, tokensReported: true, time: day1 }
+  store.record(base)
+  store.record({ ...base, pinned: true, status: 500, promptTokens: 0, completionTokens: 0, totalTokens: 0 })
+  store.record({ ...base, user: 'amy', backend: 'q' })
+  store.record({ ...base, time: day2, promptTokens: 10, completionTokens: 20 })
+  t.same(await store.totals(), [
+    { user: 'amy', model: 'm', backend: 'q', day: '2026-11-21', requests: 1, errors: 0, prompt_tokens: 1, completion_tokens: 2 },
+    { user: 'bob', model: 'm', backend: 'p', day: '2026-11-21', requests: 2, errors: 1, prompt_tokens: 1, completion_tokens: 2 },
+    { user: 'bob', model: 'm', backend: 'p', day: '2026-11-22', requests: 1, errors: 0, prompt_tokens: 10, completion_tokens: 20 }
+  ], 'the last millisecond of a UTC day and the first of the next are two days')
+  t.same((await store.totals({ user: 'bob', from: '2026-11-22' })).map((r) => r.day), ['2026-11-22'])
+  t.same((await store.totals({ to: '2026-11-21' })).map((r) => r.user), ['amy', 'bob'])
+  t.same(store.tokensUsed('bob', day2), { day: 30, month: 33 }, 'the new day starts at 0; the month goes on')
+  t.same(store.tokensUsed('bob', Date.UTC(2026, 11, 1)), { day: 0, month: 0 }, 'a new month starts at 0')
 })
 
 async function setup (t: Test) {
@@ -130,10 +139,18 @@ t.test('usage from a JSON answer and from a stream with include_usage, pinned co
   t.match(records[2], { user: 'alice', pinned: false, promptTokens: 0, completionTokens: 0, tokensReported: false })
   t.ok(records.every((r) => typeof r.latencyMs === 'number' && r.latencyMs >= 0 && typeof r.requestId === 'string'))
 
-  t.same(berry.app.berry.usage(), [
-    { user: 'alice', model: 'gpt-4o', backend: 'openai_official', requests: 2, errors: 0, promptTokens: 5, completionTokens: 1, totalTokens: 6 },
-    { user: 'ops', model: 'gpt-4o', backend: 'openai_official', requests: 1, errors: 0, promptTokens: 7, completionTokens: 4, totalTokens: 11 }
+  const day = new Date().toISOString().slice(0, 10)
+  t.same(await berry.app.berry.usage(), [
+    { user: 'alice', model: 'gpt-4o', backend: 'openai_official', day, requests: 2, errors: 0, prompt_tokens: 5, completion_tokens: 1 },
+    { user: 'ops', model: 'gpt-4o', backend: 'openai_official', day, requests: 1, errors: 0, prompt_tokens: 7, completion_tokens: 4 }
   ])
+  const admin = await berry.get('/admin/usage', ADMIN_TOKEN)
+  t.equal(admin.status, 200)
+  t.same((await admin.json()).usage, await berry.app.berry.usage(), 'GET /admin/usage answers the same records')
+  t.equal((await berry.get('/admin/usage')).status, 403, 'admins only')
+  const bad = await berry.get('/admin/usage?from=2026-13-01', ADMIN_TOKEN)
+  t.equal(bad.status, 400)
+  t.match(await bad.json(), { error: { code: 'BERRY_ERR_INVALID_QUERY', message: /'from' must be a day as YYYY-MM-DD/ } })
 })
 
 t.test("the spec's pinned 500s are accounted to the user", async (t) => {
@@ -147,7 +164,7 @@ t.test("the spec's pinned 500s are accounted to the user", async (t) => {
     { user: 'alice', model: 'gpt-4o', backend: 'disabled_backend', pinned: true, status: 500, attempts: 0, tokensReported: false },
     { user: 'alice', model: 'gpt-4o', backend: '', pinned: true, status: 500 }
   ])
-  t.match(berry.app.berry.usage(), [{ user: 'alice', backend: '', requests: 1, errors: 1 }, { user: 'alice', backend: 'disabled_backend', requests: 1, errors: 1 }])
+  t.match(await berry.app.berry.usage(), [{ user: 'alice', backend: '', requests: 1, errors: 1 }, { user: 'alice', backend: 'disabled_backend', requests: 1, errors: 1 }])
 })
 
 t.test('an onUsage hook that throws or rejects is logged, the request unharmed', async (t) => {

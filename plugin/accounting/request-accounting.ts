@@ -17,7 +17,8 @@ import { findModel } from '../select/lookup.js'
 import type { TrafficStore } from '../status/traffic-store.js'
 import { kRoute, kTally, kUser } from '../symbols.js'
 import { TokenCounter } from './token-counter.js'
-import type { UsageLedger, UsageRecord } from './usage-ledger.js'
+import type { UsageStore } from '../cluster/usage-store.js'
+import type { UsageRecord } from './usage-ledger.js'
 
 /** nginx's status for a client that closed the connection before the answer ended. */
 export const CLIENT_CLOSED = 499
@@ -41,7 +42,8 @@ export class RequestTally {
 export interface AccountingOptions {
   readonly runtime: Runtime
   readonly metrics: BerryMetrics
-  readonly ledger: UsageLedger
+  /** The usage totals and quota view (memory or Redis); `record` never waits. */
+  readonly usage: UsageStore
   readonly onUsage: ((record: UsageRecord) => void | Promise<void>) | undefined
   /** The status page's rolling windows, when the page is on. */
   readonly traffic: TrafficStore | undefined
@@ -68,7 +70,7 @@ function unrouted (request: ProxiedRequest, runtime: Runtime): { model: string, 
  * routes' scope) and returns the subscriber for the proxy's events.
  */
 export function registerAccounting (scope: FastifyInstance, options: AccountingOptions): HandoffEvents {
-  const { runtime, metrics, ledger, onUsage, traffic } = options
+  const { runtime, metrics, usage: store, onUsage, traffic } = options
   scope.decorateRequest(kTally, null)
 
   function finish (request: ProxiedRequest, status: number, latencyMs: number): void {
@@ -136,7 +138,7 @@ export function registerAccounting (scope: FastifyInstance, options: AccountingO
     }, 'berry request')
     // Unauthenticated requests have nobody to bill.
     if (user === null) return
-    ledger.record(record)
+    store.record(record)
     if (onUsage !== undefined) deliver(request, onUsage, record)
   }
 

@@ -190,6 +190,7 @@ function derivedName (key: string, backends: readonly Backend[]): string {
 function resolveUser (id: string, raw: RawUser, problems: string[]): User {
   if (/[\s\0]/.test(raw.token)) problems.push(`users.${id}.token: must not contain white space or NUL`)
   const limit = raw.rate_limit
+  const quota = raw.quota
   return {
     id,
     name: raw.name ?? id,
@@ -199,7 +200,10 @@ function resolveUser (id: string, raw: RawUser, problems: string[]): User {
     tags: Object.freeze([...(raw.tags ?? [])]),
     rateLimit: limit === undefined
       ? undefined
-      : Object.freeze({ perMinute: limit.requests_per_minute, perHour: limit.requests_per_hour, perDay: limit.requests_per_day })
+      : Object.freeze({ perMinute: limit.requests_per_minute, perHour: limit.requests_per_hour, perDay: limit.requests_per_day }),
+    quota: quota === undefined
+      ? undefined
+      : Object.freeze({ tokensPerDay: quota.tokens_per_day, tokensPerMonth: quota.tokens_per_month })
   }
 }
 

@@ -76,6 +76,12 @@ export const RateLimitSchema = Type.Object({
   requests_per_day: Type.Optional(Count)
 }, Closed)
 
+/** Tokens (prompt + completion) a user may spend per UTC day and per UTC month, across instances. */
+export const QuotaSchema = Type.Object({
+  tokens_per_day: Type.Optional(Count),
+  tokens_per_month: Type.Optional(Count)
+}, Closed)
+
 export const UserSchema = Type.Object({
   name: Type.Optional(Type.String()),
   token: Type.String({ minLength: 1 }),
@@ -83,7 +89,8 @@ export const UserSchema = Type.Object({
   allowed_models: Type.Optional(Type.Array(Type.String())),
   enabled: Type.Optional(Type.Boolean()),
   tags: Type.Optional(Type.Array(Type.String())),
-  rate_limit: Type.Optional(RateLimitSchema)
+  rate_limit: Type.Optional(RateLimitSchema),
+  quota: Type.Optional(QuotaSchema)
 }, Closed)
 
 const Share = Type.Number({ minimum: 0, maximum: 1 })

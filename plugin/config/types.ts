@@ -92,6 +92,12 @@ export interface RateLimit {
   readonly perDay: number | undefined
 }
 
+/** `[users.<id>.quota]`: tokens per UTC day and month, enforced across instances. */
+export interface Quota {
+  readonly tokensPerDay: number | undefined
+  readonly tokensPerMonth: number | undefined
+}
+
 export interface User {
   readonly id: string
   readonly name: string
@@ -101,6 +107,7 @@ export interface User {
   readonly enabled: boolean
   readonly tags: readonly string[]
   readonly rateLimit: RateLimit | undefined
+  readonly quota: Quota | undefined
 }
 
 export type PinningPolicy = 'all' | 'off' | readonly string[]

@@ -7,7 +7,9 @@
  *
  * Pure and synchronous, like the breaker: every function takes `now`. The
  * per-backend state is a plain, JSON-serialisable record (numbers, booleans
- * and null for "never"), so several gateway instances can later share it.
+ * and null for "never"); several gateway instances share it through Redis
+ * (cluster/redis-health-sync.ts) as events and as records with ages in
+ * place of instants (health/shared-state.ts).
  */
 import type { FailureClass, SmartAiSettings } from '../config/types.js'
 
@@ -104,10 +106,22 @@ export function applyConnectivity (record: ConfidenceRecord, ok: boolean, now: n
   record.lastConnectivityCheckAt = now
 }
 
+/** One piece of news about a backend that moves its confidence. */
+export type ConfidenceEvent =
+  | { readonly type: 'success' }
+  | { readonly type: 'failure', readonly kind: FailureClass }
+  | { readonly type: 'connectivity', readonly ok: boolean }
+
+/** Told of each confidence change made here (never of one applied from elsewhere). */
+export type ConfidenceObserver = (key: string, event: ConfidenceEvent, now: number) => void
+
+const SUCCESS: ConfidenceEvent = Object.freeze({ type: 'success' })
+
 /** The records of every backend, by backend key. */
 export class ConfidenceBook {
   readonly #records = new Map<string, ConfidenceRecord>()
   readonly #settings: () => SmartAiSettings
+  #observer: ConfidenceObserver | undefined
 
   constructor (settings: () => SmartAiSettings) {
     this.#settings = settings
@@ -136,16 +150,48 @@ export class ConfidenceBook {
     return { ...record, errorCounts: { ...record.errorCounts } }
   }
 
+  /**
+   * The one observer of changes (the cluster's health sync, which shares
+   * them with other instances); it must not block: it is called on the
+   * request path.
+   */
+  observe (observer: ConfidenceObserver | undefined): void {
+    this.#observer = observer
+  }
+
   success (key: string, now: number): void {
     applySuccess(this.#get(key), now, this.#settings())
+    this.#observer?.(key, SUCCESS, now)
   }
 
   failure (key: string, kind: FailureClass, now: number): void {
     applyFailure(this.#get(key), kind, now, this.#settings())
+    this.#observer?.(key, { type: 'failure', kind }, now)
   }
 
   connectivity (key: string, ok: boolean, now: number): void {
     applyConnectivity(this.#get(key), ok, now, this.#settings())
+    this.#observer?.(key, { type: 'connectivity', ok }, now)
+  }
+
+  /**
+   * News from another instance, applied as if seen here at `at` (never
+   * before the record's last update, so its instants do not run backwards),
+   * and not told to the observer.
+   */
+  apply (key: string, event: ConfidenceEvent, at: number): void {
+    const record = this.#get(key)
+    const settings = this.#settings()
+    const when = Math.max(at, record.updatedAt)
+    switch (event.type) {
+      case 'success': return applySuccess(record, when, settings)
+      case 'failure': return applyFailure(record, event.kind, when, settings)
+      case 'connectivity': return applyConnectivity(record, event.ok, when, settings)
+      default: {
+        const never: never = event
+        return never
+      }
+    }
   }
 
   /** Every record, as plain data (for sharing between instances). */

@@ -11,11 +11,17 @@
  * Beside the breaker it keeps smart_ai's confidence in each backend
  * (confidence.ts, fed by the same outcomes) and a moving average of each
  * backend's latency (least_latency).
+ *
+ * Several instances share breaker transitions (cluster/redis-health-sync.ts):
+ * an observer hears each transition made here, and `applyShared` puts in
+ * place one made elsewhere without telling the observer, so news is never
+ * sent back where it came from. The tracker itself does no I/O.
  */
 import { DEFAULT_SMART_AI } from '../config/smart-ai.js'
 import type { BreakerSettings, FailureClass, SmartAiSettings } from '../config/types.js'
 import { ConfidenceBook } from './confidence.js'
 import { failureClassOf } from './failure-class.js'
+import type { BreakerShare } from './shared-state.js'
 
 export type HealthState = 'healthy' | 'open' | 'half_open'
 
@@ -79,15 +85,28 @@ function fresh (): BackendHealth {
   }
 }
 
+/**
+ * Told of each breaker transition made here (opening, a trial going out,
+ * closing), with the state after it. It must not block: it is called on the
+ * request path.
+ */
+export type BreakerObserver = (key: string, state: Readonly<BackendHealth>, now: number) => void
+
 export class HealthTracker {
   readonly #states = new Map<string, BackendHealth>()
   readonly #latency = new Map<string, number>()
+  #observer: BreakerObserver | undefined
   /** smart_ai's confidence per backend, fed by `recordSuccess` and `recordFailure`. */
   readonly confidence: ConfidenceBook
 
   /** `smartAi` is read on every update, so a reload's new settings apply at once. */
   constructor (smartAi: () => SmartAiSettings = () => DEFAULT_SMART_AI) {
     this.confidence = new ConfidenceBook(smartAi)
+  }
+
+  /** The one observer of breaker transitions (the cluster's health sync). */
+  observe (observer: BreakerObserver | undefined): void {
+    this.#observer = observer
   }
 
   /** The moving average of a backend's latency to response headers, once one succeeded. */
@@ -148,6 +167,7 @@ export class HealthTracker {
     state.state = 'half_open'
     state.trialStartedAt = now
     state.recoveryAttempts++
+    this.#observer?.(key, state, now)
   }
 
   recordSuccess (key: string, latencyMs: number, now: number, probe = false): void {
@@ -165,6 +185,7 @@ export class HealthTracker {
     if (state.state !== 'healthy') {
       state.state = 'healthy'
       state.recoveryStep = 0
+      this.#observer?.(key, state, now)
     } else if (state.recoveryStep >= 0) {
       state.recoveryStep = state.recoveryStep + 1 < RECOVERY_STEPS.length ? state.recoveryStep + 1 : -1
     }
@@ -190,6 +211,41 @@ export class HealthTracker {
       state.state = 'open'
       state.recoveryStep = -1
       state.cooldownUntil = now + (status === 429 && outcome.retryAfterMs !== undefined ? outcome.retryAfterMs : breaker.cooldownMs)
+      this.#observer?.(key, state, now)
+    }
+  }
+
+  /**
+   * A transition made by another instance, put in place with this clock:
+   * an open circuit cools for the time it had left there, a trial counts as
+   * started that long ago. Counters and latency stay this instance's own.
+   */
+  applyShared (key: string, share: BreakerShare, now: number): void {
+    const state = this.#get(key)
+    switch (share.state) {
+      case 'healthy':
+        // Closed elsewhere: back at the first recovery step, as there.
+        if (state.state === 'healthy') return
+        state.state = 'healthy'
+        state.recoveryStep = 0
+        state.consecutiveFailures = 0
+        return
+      case 'open':
+        state.state = 'open'
+        state.recoveryStep = -1
+        state.cooldownUntil = now + share.remainingMs
+        state.lastError = share.error
+        state.lastErrorAt = now
+        return
+      case 'half_open':
+        state.state = 'half_open'
+        state.recoveryStep = -1
+        state.trialStartedAt = now - share.sinceMs
+        return
+      default: {
+        const never: never = share
+        return never
+      }
     }
   }
 

@@ -45,7 +45,7 @@ t.test('to a Claude backend: passed through natively, plain and streamed, usage 
   const final = await client.messages.stream(ask).finalMessage()
   t.match(final.content, [{ type: 'text', text: 'Hello world' }])
   await berry.log((l) => l.msg === 'berry request' && berry.logs.filter((x) => x.msg === 'berry request').length === 2)
-  t.match(berry.app.berry.usage(), [{ backend: 'claude', requests: 2, promptTokens: 32, completionTokens: 10 }], 'the stream counts its input from message_start and its output from message_delta')
+  t.match(await berry.app.berry.usage(), [{ backend: 'claude', requests: 2, prompt_tokens: 32, completion_tokens: 10 }], 'the stream counts its input from message_start and its output from message_delta')
 })
 
 t.test('to an OpenAI backend: converted both ways, text and a streamed tool call', async (t) => {

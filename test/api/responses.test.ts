@@ -36,7 +36,7 @@ t.test('responses.create, plain and streamed, with usage counted from the respon
   t.equal(events.filter((e) => e.type === 'response.output_text.delta').map((e) => 'delta' in e ? e.delta : '').join(''), 'Hello from a')
 
   await berry.log((l) => l.msg === 'berry request' && l.prompt_tokens !== null && berry.logs.filter((x) => x.msg === 'berry request').length === 2)
-  t.match(berry.app.berry.usage(), [{ user: 'alice', backend: 'a', requests: 2, promptTokens: 22, completionTokens: 8 }])
+  t.match(await berry.app.berry.usage(), [{ user: 'alice', backend: 'a', requests: 2, prompt_tokens: 22, completion_tokens: 8 }])
   t.equal(b.received.length, 0)
 })
 
@@ -83,7 +83,7 @@ t.test('reading a stored response back spends no tokens', async (t) => {
   const made = await openai.responses.create({ model: 'gpt-4o', input: 'x' })
   await openai.responses.retrieve(made.id)
   await berry.log((l) => l.msg === 'berry request' && berry.logs.filter((x) => x.msg === 'berry request').length === 2)
-  t.match(berry.app.berry.usage(), [{ requests: 2, promptTokens: 11, completionTokens: 4 }])
+  t.match(await berry.app.berry.usage(), [{ requests: 2, prompt_tokens: 11, completion_tokens: 4 }])
 })
 
 t.test('store: false is not remembered; a model served by no OpenAI backend is a clear 400', async (t) => {

@@ -1,6 +1,8 @@
 /**
  * A throw-away redis-server (Debian's package) on a free 127.0.0.1 port,
- * without persistence, killed on teardown. `null` when the binary is absent.
+ * killed on teardown. Without `dir` nothing is persisted; with it every
+ * write goes to an append-only file there first, so a server killed and
+ * started again on the same port and dir comes back with its data.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer, type AddressInfo } from 'node:net'
@@ -8,7 +10,22 @@ import { createServer, type AddressInfo } from 'node:net'
 export interface RedisServer {
   readonly url: string
   readonly port: number
+  /** SIGTERM, and waits for the exit. */
   stop (): Promise<void>
+  /** SIGKILL: gone at once, as in a crash. */
+  kill (): Promise<void>
+  /** SIGSTOP: connections stay open and nothing answers (a hung server). */
+  pause (): void
+  /** SIGCONT. */
+  resume (): void
+}
+
+export interface RedisServerOptions {
+  readonly password?: string
+  /** Default: a free port. */
+  readonly port?: number
+  /** Persist to an append-only file in this directory, each write synced. */
+  readonly dir?: string
 }
 
 export function redisServerAvailable (): boolean {
@@ -16,7 +33,7 @@ export function redisServerAvailable (): boolean {
   return probe.error === undefined && probe.status === 0
 }
 
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -24,19 +41,24 @@ async function freePort (): Promise<number> {
   return port
 }
 
-function stopped (child: ChildProcess): Promise<void> {
+function stopped (child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => {
     child.once('exit', () => resolve())
-    child.kill('SIGTERM')
+    // A paused server handles no SIGTERM until it runs again.
+    child.kill('SIGCONT')
+    child.kill(signal)
   })
 }
 
-export async function startRedis (t: { teardown (fn: () => unknown): void }, password?: string): Promise<RedisServer> {
-  const port = await freePort()
-  const auth = password === undefined ? [] : ['--requirepass', password]
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(() => stopped(child))
+export async function startRedis (t: { teardown (fn: () => unknown): void }, options: RedisServerOptions = {}): Promise<RedisServer> {
+  const port = options.port ?? await freePort()
+  const auth = options.password === undefined ? [] : ['--requirepass', options.password]
+  const persistence = options.dir === undefined
+    ? ['--save', '', '--appendonly', 'no']
+    : ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.dir]
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...persistence, ...auth], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => stopped(child, 'SIGTERM'))
   await new Promise<void>((resolve, reject) => {
     let output = ''
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000)
@@ -52,5 +74,12 @@ export async function startRedis (t: { teardown (fn: () => unknown): void }, pas
       reject(new Error(`redis-server exited (${code}): ${output}`))
     })
   })
-  return { url: `redis://${password === undefined ? '' : `:${password}@`}127.0.0.1:${port}`, port, stop: () => stopped(child) }
+  return {
+    url: `redis://${options.password === undefined ? '' : `:${options.password}@`}127.0.0.1:${port}`,
+    port,
+    stop: () => stopped(child, 'SIGTERM'),
+    kill: () => stopped(child, 'SIGKILL'),
+    pause: () => { child.kill('SIGSTOP') },
+    resume: () => { child.kill('SIGCONT') }
+  }
 }

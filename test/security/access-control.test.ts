@@ -154,19 +154,21 @@ t.test('GET /v1/models lists only what the caller may use; admin needs the admin
   const list = async (token: string) => (await (await s.berry.get('/v1/models', token)).json()).data.map((m: { id: string }) => m.id).sort()
   t.same(await list(TOKENS.alice), ['gpt-4o', 'text-embedding-3-small'])
   t.same(await list(TOKENS.bob), ['claude_sonnet_4', 'gpt-4o', 'gpt-4o-premium', 'text-embedding-3-small'])
-  for (const token of [TOKENS.alice, TOKENS.bob]) {
-    const res = await s.berry.get('/admin/backends', token)
-    t.equal(res.status, 403)
-    t.equal((await res.json()).error.code, 'BERRY_ERR_ADMIN_ONLY')
+  for (const path of ['/admin/backends', '/admin/usage']) {
+    for (const token of [TOKENS.alice, TOKENS.bob]) {
+      const res = await s.berry.get(path, token)
+      t.equal(res.status, 403, path)
+      t.equal((await res.json()).error.code, 'BERRY_ERR_ADMIN_ONLY')
+    }
+    for (const token of [null, TOKENS.carol, 'nope']) {
+      const res = await s.berry.get(path, token)
+      t.equal(res.status, 401, path)
+      await res.arrayBuffer()
+    }
+    t.equal((await s.berry.get(path, TOKENS.ops)).status, 200, path)
   }
-  for (const token of [null, TOKENS.carol, 'nope']) {
-    const res = await s.berry.get('/admin/backends', token)
-    t.equal(res.status, 401)
-    await res.arrayBuffer()
-  }
-  t.equal((await s.berry.get('/admin/backends', TOKENS.ops)).status, 200)
   t.same(s.received(), [])
-  tally('access: listing and admin', 8)
+  tally('access: listing and admin', 14)
 })
 
 t.test('an allow-list entry grants the model it names, not another whose key it normalises to', async (t) => {
