@@ -1,4 +1,4 @@
-// Markdown tables for the runner's output (pasted as is into the README).
+// Markdown tables for the runner's output (pasted as is into docs/benchmarks.md).
 
 const fmt = (n, digits = 0) => n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 function median (values) {
