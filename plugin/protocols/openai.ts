@@ -28,6 +28,11 @@ const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
   timeout_error: 504
 }
 
+/** The HTTP status an OpenAI error `type` (or a Responses error `code`) stands for; 502 for any other. */
+export function statusOfErrorType (type: string): number {
+  return STATUS_OF_TYPE[type] ?? 502
+}
+
 function nonEmpty (value: unknown): boolean {
   return (typeof value === 'string' && value !== '') || (Array.isArray(value) && value.length > 0)
 }
@@ -59,7 +64,7 @@ function chatVerdict (api: Api, event: SseEvent): EventVerdict {
   const chunk = parseJson(event.data)
   if (!isRecord(chunk)) return undefined
   const error = errorParts(chunk)
-  if (error !== undefined) return { status: STATUS_OF_TYPE[error.type] ?? 502, type: error.type, message: error.message }
+  if (error !== undefined) return { status: statusOfErrorType(error.type), type: error.type, message: error.message }
   return carriesContent(chunk, api) ? 'content' : undefined
 }
 
@@ -76,7 +81,7 @@ function responsesVerdict (event: SseEvent): EventVerdict {
   if (type === 'error') {
     const message = typeof data.message === 'string' ? data.message : 'The upstream sent an error event'
     const code = typeof data.code === 'string' ? data.code : 'api_error'
-    return { status: STATUS_OF_TYPE[code] ?? 502, type: code, message }
+    return { status: statusOfErrorType(code), type: code, message }
   }
   if (type === 'response.failed') {
     const response = isRecord(data.response) ? data.response : {}

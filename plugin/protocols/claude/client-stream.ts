@@ -17,6 +17,7 @@ import type { RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resour
 import { toUsage } from '../../accounting/usage-scanner.js'
 import { EventConverter, upstreamFailure } from '../event-converter.js'
 import { isRecord, parseJson } from '../json.js'
+import { statusOfErrorType } from '../openai.js'
 import { namedEvent } from '../sse-format.js'
 import type { SseEvent } from '../sse-parser.js'
 import type { StreamFailure } from '../types.js'
@@ -27,17 +28,6 @@ type OpenBlock =
   | { readonly kind: 'thinking', readonly index: number }
   | { readonly kind: 'tool', readonly index: number, readonly call: number }
 
-const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
-  invalid_request_error: 400,
-  authentication_error: 401,
-  permission_error: 403,
-  not_found_error: 404,
-  rate_limit_error: 429,
-  insufficient_quota: 429,
-  service_unavailable: 503,
-  timeout_error: 504
-}
-
 function write (event: RawMessageStreamEvent): string {
   return namedEvent(event.type, event)
 }
@@ -45,7 +35,7 @@ function write (event: RawMessageStreamEvent): string {
 function chunkFailure (error: Record<string, unknown>): StreamFailure {
   const type = typeof error.type === 'string' ? error.type : 'api_error'
   const message = typeof error.message === 'string' ? error.message : 'The OpenAI stream sent an error'
-  return { status: STATUS_OF_TYPE[type] ?? 502, type, message }
+  return { status: statusOfErrorType(type), type, message }
 }
 
 export class OpenAIToAnthropicStream extends EventConverter {
