@@ -67,7 +67,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   // The metrics read the snapshot in force at scrape time, never before the runtime exists.
   const metrics = options.metrics === false
     ? undefined
-    : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot })
+    : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot, upstream: () => runtime.upstream })
   const counted: BerryMetrics = metrics ?? NO_METRICS
   const runtime: Runtime = new Runtime(config, { health, series: counted, random: options.random, now: options.now, env: options.env })
   const startedAt = Math.floor(options.now() / 1000)

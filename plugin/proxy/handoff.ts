@@ -25,7 +25,7 @@ import { kRoute } from '../symbols.js'
 import { isEventStream, tapBody } from './body-tap.js'
 import { AttemptControl } from './dispatcher.js'
 import type { HandoffEvents, ProxiedRequest } from './handoff-events.js'
-import { classifyError, isBackendFailure, parseRetryAfter } from './outcome.js'
+import { classifyError, isBackendFailure, ownError, parseRetryAfter, UPSTREAM_BUSY } from './outcome.js'
 import type { ProxyPreHandler } from './prehandler.js'
 import type { AttemptRecord, RouteState } from './route-state.js'
 import { clientResponseHeaders, upstreamRequestHeaders, type AttemptHeaders } from './upstream-headers.js'
@@ -109,7 +109,8 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     const provider = backend.provider
     route.tried.add(backend.key)
     route.attemptStartedAt = performance.now()
-    route.control = new AttemptControl(provider.timeoutMs, route.snapshot.config.settings.streamIdleTimeoutMs)
+    const { settings } = route.snapshot.config
+    route.control = new AttemptControl(provider.timeoutMs, settings.streamIdleTimeoutMs, provider.id, settings.upstreamQueueTimeoutMs)
     runtime.health.attemptStarted(backend.key, runtime.now())
     events.attemptStarted?.(request, route)
     // The body is berry's own copy (the preHandler took `backend` out), so
@@ -167,6 +168,8 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     if (attempts.length > 1 && attempts.every((a) => a.status === 429)) {
       return UpstreamRateLimited(route.requestedModel, attempts.map((a) => a.provider), soonestRetryAfter(attempts))
     }
+    // No free connection anywhere tried: the gateway's own limit, not an outage.
+    if (attempts.every((a) => a.result === UPSTREAM_BUSY)) return single
     const summary = attempts.map((a) => `${a.provider}: ${a.result}`)
     if (route.lastResort) return NoBackendAvailable(route.requestedModel, `every backend is unhealthy; tried ${summary.join('; ')}`)
     if (attempts.length > 1) return AllAttemptsFailed(route.requestedModel, summary, { cause })
@@ -218,6 +221,17 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     const route = routeOf(request)
     if (route.clientGone) return
     const { backend } = route
+    // berry's own ends of an attempt (no free connection in time, the
+    // gateway closing) say nothing about the backend: its health is left
+    // alone. Only a busy pool may fail over, to a backend with room.
+    const own = ownError(error)
+    if (own !== undefined) {
+      const busy = own.code === 'BERRY_ERR_UPSTREAM_BUSY'
+      record(route, undefined, busy ? UPSTREAM_BUSY : own.message)
+      if (busy && failOver(request, reply, route, UPSTREAM_BUSY)) return
+      reply.send(busy ? finalError(route, own, error) : own)
+      return
+    }
     const { timeout, reason } = classifyError(error)
     const seconds = backend.provider.timeoutMs / 1000
     const result = timeout ? `timeout after ${seconds}s` : reason

@@ -47,7 +47,7 @@ function newState (snapshot: Snapshot, user: BerryUser, choice: Choice, requeste
     tried: new Set(),
     attempts: [],
     attemptStartedAt: 0,
-    control: { headersTimeoutMs: 0, bodyTimeoutMs: 0, abort: undefined, tap: undefined },
+    control: { headersTimeoutMs: 0, bodyTimeoutMs: 0, provider: '', queueTimeoutMs: 0, abort: undefined, cut: undefined, tap: undefined },
     upstreamHeaderNames: [],
     clientGone: false
   }
