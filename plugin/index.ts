@@ -11,6 +11,7 @@ import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig, SmartAiSettings } from './config/types.js'
 import { berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
+import { closeGracefully } from './drain.js'
 import { InvalidOptions } from './errors.js'
 import { startHealthChecks } from './health/checks.js'
 import { HealthTracker } from './health/tracker.js'
@@ -82,6 +83,11 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
+  // Draining comes first: requests in flight finish before Fastify stops
+  // listening and before anything they use is closed (drain.ts).
+  app.addHook('preClose', async () => {
+    await closeGracefully(runtime.drain, runtime.snapshot.config.settings.shutdownGraceMs, app.log)
+  })
   const stopChecks = startHealthChecks({ current: () => runtime.snapshot.config, health, dispatcher: runtime.upstream.dispatcher, now: options.now })
   app.addHook('onClose', async () => {
     stopChecks()
@@ -118,7 +124,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, ledger, onUsage: options.onUsage })])
+        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, ledger, onUsage: options.onUsage }), runtime.drain.events])
         watchClientDisconnects(v1, events)
         await registerHandoff(v1, runtime, { preHandler: createPreHandler(runtime, `${options.prefix}/v1`), events })
       }, { prefix: '/v1' })

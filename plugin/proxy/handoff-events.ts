@@ -49,6 +49,8 @@ export interface HandoffEvents {
   failover? (request: ProxiedRequest, route: RouteState, from: Backend, to: Backend): void
   /** The client closed the connection before its answer was complete. */
   clientGone? (request: ProxiedRequest): void
+  /** The response is over, complete or not: the last event of a request. */
+  requestEnded? (request: ProxiedRequest): void
 }
 
 function bothWatch (a: BodyWatcher | undefined, b: BodyWatcher | undefined): BodyWatcher | undefined {
@@ -84,6 +86,9 @@ export function combineEvents (subscribers: readonly HandoffEvents[]): HandoffEv
     },
     clientGone (request) {
       for (const s of subscribers) s.clientGone?.(request)
+    },
+    requestEnded (request) {
+      for (const s of subscribers) s.requestEnded?.(request)
     }
   }
 }

@@ -7,7 +7,7 @@
 import type { FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { FastifyRequest } from 'fastify'
 import type { Backend, Model, PinningPolicy } from '../config/types.js'
-import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed, Unauthenticated } from '../errors.js'
+import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed, ShuttingDown, Unauthenticated } from '../errors.js'
 import { isRecord } from '../json.js'
 import type { Runtime } from '../runtime.js'
 import { findModel, findPinnedBackend, userMayUse } from '../select/lookup.js'
@@ -58,6 +58,8 @@ export type ProxyPreHandler = NonNullable<FastifyHttpProxyOptions['preHandler']>
 
 export function createPreHandler (runtime: Runtime, routePrefix: string): ProxyPreHandler {
   function route (request: FastifyRequest): void {
+    // Closing (drain.ts): the balancer, or the client, takes it elsewhere.
+    if (runtime.drain.draining) throw ShuttingDown()
     const startedAt = performance.now()
     const body = request.body
     if (!isRecord(body)) throw InvalidBody('The request body must be a JSON object')

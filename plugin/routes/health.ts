@@ -1,6 +1,8 @@
 /**
  * `GET /health`: 200 when every enabled model has at least one healthy
- * backend, 503 otherwise, with a summary. Public and free of secrets.
+ * backend, 503 otherwise, with a summary. Public and free of secrets. While
+ * the app closes the status is `draining` (503): balancers stop sending
+ * traffic here (drain.ts).
  */
 import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.js'
@@ -27,7 +29,7 @@ export function healthSummary (runtime: Runtime) {
   let providers = 0
   for (const provider of config.providers.values()) if (provider.enabled) providers++
   return {
-    status: unhealthyModels.length === 0 ? 'ok' as const : 'degraded' as const,
+    status: runtime.drain.draining ? 'draining' as const : unhealthyModels.length === 0 ? 'ok' as const : 'degraded' as const,
     providers,
     models,
     backends,
