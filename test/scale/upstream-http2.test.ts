@@ -25,6 +25,8 @@ interface Seen {
   open: Map<unknown, number>
   mostOnOneConnection: number
   requests: number
+  /** Requests are answered once this many are open (or after 2 s). */
+  batch: number
 }
 
 /** What the handler needs of an HTTP/1.1 or HTTP/2 response. */
@@ -35,7 +37,7 @@ interface Answer {
 }
 
 function seen (): Seen {
-  return { origin: '', connections: 0, versions: new Set(), open: new Map(), mostOnOneConnection: 0, requests: 0 }
+  return { origin: '', connections: 0, versions: new Set(), open: new Map(), mostOnOneConnection: 0, requests: 0, batch: 1 }
 }
 
 /**
@@ -43,7 +45,7 @@ function seen (): Seen {
  * a 3-chunk SSE stream: the requests must all be open at once to be
  * answered quickly.
  */
-function handler (state: Seen, batch: number) {
+function handler (state: Seen) {
   const waiting: Array<() => void> = []
   return (req: Http2ServerRequest | IncomingMessage, res: Answer, connection: unknown) => {
     state.requests++
@@ -64,13 +66,14 @@ function handler (state: Seen, batch: number) {
     }
     const timer = setTimeout(answer, 2000)
     waiting.push(answer)
-    if (waiting.length >= batch) for (const go of waiting.splice(0)) go()
+    if (waiting.length >= state.batch) for (const go of waiting.splice(0)) go()
   }
 }
 
 async function h2Upstream (t: Test, files: CertFiles, batch: number): Promise<Seen> {
   const state = seen()
-  const answer = handler(state, batch)
+  state.batch = batch
+  const answer = handler(state)
   const server = createSecureServer({ cert: readFileSync(files.cert), key: readFileSync(files.key), allowHTTP1: true }, (req, res) => {
     answer(req, res, req.httpVersion === '2.0' ? req.stream.session : req.socket)
   })
@@ -83,7 +86,8 @@ async function h2Upstream (t: Test, files: CertFiles, batch: number): Promise<Se
 
 async function h1Upstream (t: Test, files: CertFiles, batch: number): Promise<Seen> {
   const state = seen()
-  const answer = handler(state, batch)
+  state.batch = batch
+  const answer = handler(state)
   const server = createHttpsServer({ cert: readFileSync(files.cert), key: readFileSync(files.key) }, (req, res) => { answer(req, res, req.socket) })
   server.on('secureConnection', () => { state.connections++ })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -109,6 +113,22 @@ t.test('over HTTP/2, 40 streams share one connection', async (t) => {
   t.same([...up.versions], ['2.0'])
   t.equal(up.connections, 1)
   t.equal(up.mostOnOneConnection, 40, 'every stream open at once on the one connection')
+})
+
+t.test('a burst to an origin known to speak h2 waits for a few connections instead of opening one per request', async (t) => {
+  const files = selfSignedCert(t.testdir())
+  const up = await h2Upstream(t, files, 1)
+  const berry = await startBerry(t, { config: gatewayConfig({ providers: { a: { origin: up.origin, ca_file: files.cert } }, settings: { upstream_http2: true, connections_per_origin: 50 } }) })
+  const body = { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }
+  const first = await berry.post('/v1/chat/completions', body)
+  t.match(await first.text(), /\[DONE\]/)
+  up.batch = 150
+  const burst = await Promise.all(Array.from({ length: 150 }, async () => {
+    const res = await berry.post('/v1/chat/completions', body)
+    return `${res.status} ${await res.text()}`
+  }))
+  for (const answer of burst) t.match(answer, /^200 .*data: \[DONE\]\n\n$/s)
+  t.ok(up.connections <= 5, `${up.connections} connections for 151 streams (one per request without the fix: 50)`)
 })
 
 t.test('a server that keeps to HTTP/1.1 gets one request per connection at a time', async (t) => {
