@@ -235,7 +235,7 @@ export interface Cluster {
   servedBy (index: number, since: number): boolean
 }
 
-export async function startCluster (t: Teardown & { testdir (files?: object): string }, options: ClusterOptions): Promise<Cluster> {
+export async function startCluster (t: Teardown & { testdir (): string }, options: ClusterOptions): Promise<Cluster> {
   const binary = nginxBinary()
   if (binary === undefined) throw new Error('nginx is not installed (apt-get install nginx)')
   const dir = t.testdir()
