@@ -128,7 +128,7 @@ t.test('a burst to an origin known to speak h2 waits for a few connections inste
     return `${res.status} ${await res.text()}`
   }))
   for (const answer of burst) t.match(answer, /^200 .*data: \[DONE\]\n\n$/s)
-  t.ok(up.connections <= 5, `${up.connections} connections for 151 streams (one per request without the fix: 50)`)
+  t.ok(up.connections <= 5, `${up.connections} connections for 151 streams (one per request would be 50, the cap)`)
 })
 
 t.test('a server that keeps to HTTP/1.1 gets one request per connection at a time', async (t) => {
