@@ -11,7 +11,7 @@ import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig, SmartAiSettings } from './config/types.js'
 import { berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
-import { closeGracefully } from './drain.js'
+import { closeGracefully, type OpenRequest } from './drain.js'
 import { InvalidOptions } from './errors.js'
 import { startHealthChecks } from './health/checks.js'
 import { HealthTracker } from './health/tracker.js'
@@ -30,7 +30,7 @@ import { registerMetricsRoute } from './routes/metrics.js'
 import { registerModelRoutes } from './routes/models.js'
 import { registerSmartAiRoutes } from './routes/smart-ai.js'
 import { Runtime, type ConfigChange } from './runtime.js'
-import { kRoute, kTally, kUser } from './symbols.js'
+import { kOpen, kRoute, kTally, kUser } from './symbols.js'
 import type { BerryUser } from './user.js'
 
 export interface BerryDecorator {
@@ -52,6 +52,7 @@ declare module 'fastify' {
     [kUser]: BerryUser | null
     [kRoute]: RouteState | null
     [kTally]: RequestTally | null
+    [kOpen]: OpenRequest | null
   }
 }
 
@@ -83,6 +84,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
+  app.decorateRequest(kOpen, null)
   // Draining comes first: requests in flight finish before Fastify stops
   // listening and before anything they use is closed (drain.ts).
   app.addHook('preClose', async () => {

@@ -13,3 +13,5 @@ export const kTally = Symbol('berry.tally')
 export const kAttempt = Symbol('berry.attempt')
 /** The last successful Bearer lookup of a keep-alive socket (auth.ts). */
 export const kAuthCache = Symbol('berry.authCache')
+/** The request's entry in the list of requests in flight (`OpenRequest`, drain.ts). */
+export const kOpen = Symbol('berry.open')
