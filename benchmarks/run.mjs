@@ -287,9 +287,17 @@ async function runMassStreams (origin) {
         continue
       }
       const fds = startFdSampler(server.pid)
+      // Where the CPU went: a proxy that falls behind, or the load generator
+      // and the origin (sharing core 0) that cannot keep up.
+      const originPid = target.id === 'direct' ? undefined : (target.id === 'bare' || target.id === 'berry-h1' ? origin.pid : tlsOrigin.pid)
+      const sides = { runner: process.pid, origin: originPid }
+      const sidesBefore = Object.fromEntries(Object.entries(sides).map(([k, pid]) => [k, pid === undefined ? undefined : cpuMs(pid)]))
       const cpuBefore = cpuMs(server.pid)
       const run = await runStreams({ url, headers: target.headers, body, streams: count, rampMs, chunks, timeoutMs: (chunks * delayMs) + 30_000 })
       const cpuAfter = cpuMs(server.pid)
+      const coresUsed = (before, after) => before === undefined || after === undefined ? undefined : (after - before) / run.wallMs
+      const cores = { server: coresUsed(cpuBefore, cpuAfter) }
+      for (const [k, pid] of Object.entries(sides)) cores[k] = coresUsed(sidesBefore[k], pid === undefined ? undefined : cpuMs(pid))
       const peakFds = fds.stop()
       const peakRssKb = readPeakRssKb(server.pid)
       results[target.id] = {
@@ -298,9 +306,10 @@ async function runMassStreams (origin) {
         run,
         peakRssMb: peakRssKb === undefined ? undefined : peakRssKb / 1024,
         peakFds,
+        cores,
         cpuUsPerChunk: cpuBefore === undefined || cpuAfter === undefined || run.ok === 0 ? undefined : ((cpuAfter - cpuBefore) * 1000) / (run.ok * chunks)
       }
-      log(`  streams10k ${target.id}: ${run.ok}/${count} streams, p99 ${Math.round(run.durationMs.p99 ?? NaN)} ms, peak RSS ${Math.round(peakRssKb / 1024)} MB, ${peakFds} fds, ${Math.round(results[target.id].cpuUsPerChunk ?? NaN)} µs CPU/chunk${run.failed > 0 ? `, failures ${JSON.stringify(run.failures)}` : ''}`)
+      log(`  streams10k ${target.id}: ${run.ok}/${count} streams, p99 ${Math.round(run.durationMs.p99 ?? NaN)} ms, peak RSS ${Math.round(peakRssKb / 1024)} MB, ${peakFds} fds, ${Math.round(results[target.id].cpuUsPerChunk ?? NaN)} µs CPU/chunk, cores used: ${Object.entries(cores).map(([k, v]) => `${k} ${v?.toFixed(2)}`).join(', ')}${run.failed > 0 ? `, failures ${JSON.stringify(run.failures)}` : ''}`)
     } finally {
       await server.stop()
     }

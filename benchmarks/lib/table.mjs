@@ -40,18 +40,19 @@ export function formatMassStreams (mass) {
     '',
     `Each target is a fresh process. File limit: ${mass.fdLimits === undefined ? 'unknown' : `${fmt(mass.fdLimits.soft)} (hard ${fmt(mass.fdLimits.hard)})`}.`,
     '',
-    '| target | streams | completed | failed | p50 s | p99 s | max s | peak RSS MB | peak open fds | server CPU µs/chunk |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    '| target | streams | completed | failed | p50 s | p99 s | max s | peak RSS MB | peak open fds | server CPU µs/chunk | cores used: server / origin / load generator |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
   ]
   for (const entry of Object.values(mass.results)) {
     if (entry.failed !== undefined) {
-      lines.push(`| ${entry.label} | failed: ${entry.failed.replaceAll('|', '/')} | | | | | | | | |`)
+      lines.push(`| ${entry.label} | failed: ${entry.failed.replaceAll('|', '/')} | | | | | | | | | |`)
       continue
     }
     const r = entry.run
+    const cores = entry.cores === undefined ? '–' : [entry.cores.server, entry.cores.origin, entry.cores.runner].map((c) => fmt(c, 2)).join(' / ')
     const failed = r.failed === 0 ? '0' : `${fmt(r.failed)} (${Object.entries(r.failures).map(([why, n]) => `${fmt(n)} ${why}`).join(', ')})`
     const count = `${fmt(r.streams)}${entry.limitedBy === undefined ? '' : ` (${entry.limitedBy})`}`
-    lines.push(`| ${entry.label} | ${count} | ${fmt(r.ok)} | ${failed} | ${sec(r.durationMs.p50)} | ${sec(r.durationMs.p99)} | ${sec(r.durationMs.max)} | ${fmt(entry.peakRssMb)} | ${fmt(entry.peakFds)} | ${fmt(entry.cpuUsPerChunk, 1)} |`)
+    lines.push(`| ${entry.label} | ${count} | ${fmt(r.ok)} | ${failed} | ${sec(r.durationMs.p50)} | ${sec(r.durationMs.p99)} | ${sec(r.durationMs.max)} | ${fmt(entry.peakRssMb)} | ${fmt(entry.peakFds)} | ${fmt(entry.cpuUsPerChunk, 1)} | ${cores} |`)
   }
   lines.push('')
   return lines.join('\n')
