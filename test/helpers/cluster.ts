@@ -143,10 +143,15 @@ http {
   upstream berry {
 ${upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=${maxFails} fail_timeout=${failTimeout};`).join('\n')}
     keepalive 32;
+    # Below berry's own keep-alive timeout (the example app's: 30 s), so
+    # nginx, not berry, closes an idle connection.
+    keepalive_timeout 20s;
   }
 
   server {
     listen 127.0.0.1:${port};
+    # berry's body_limit (10 MiB by default), not nginx's 1 MiB.
+    client_max_body_size 10m;
     location / {
       proxy_pass http://berry;
       proxy_http_version 1.1;
