@@ -8,7 +8,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyServerOptions } from 'fastify'
 import type { Writable } from 'node:stream'
-import { startBerry, type RunningBerry } from '../helpers/berry.js'
+import { ADMIN_TOKEN, startBerry, type RunningBerry } from '../helpers/berry.js'
 import { gatewayConfig, type TomlValue } from '../helpers/config.js'
 import { hang, json, sse, startUpstream, type Behaviour, type FakeUpstream } from '../helpers/fake-upstream.js'
 
@@ -134,4 +134,24 @@ t.test('a close with nothing in flight is immediate and logs nothing about drain
   await res.arrayBuffer()
   await berry.app.close()
   t.notOk(berry.logs.some((line) => /closing, waiting/.test(line.msg ?? '')))
+})
+
+t.test('past the grace a request still waiting for an upstream connection gets 503 and is never sent', async (t) => {
+  const a = await upstream(t, hang())
+  const b = await upstream(t, json())
+  const berry = await gateway(t, a.origin, b.origin, { shutdown_grace_seconds: 0.2, connections_per_origin: 1, upstream_queue_timeout_seconds: 30 })
+  const first = berry.post('/v1/chat/completions', ask)
+  await a.requests(1)
+  const queued = berry.post('/v1/chat/completions', ask)
+  // Queued behind the first on the one connection: visible in the gauge.
+  while (!/berry_upstream_queued_requests\{provider="a"\} 1/.test(await (await berry.get('/metrics', ADMIN_TOKEN)).text())) await new Promise((resolve) => setImmediate(resolve))
+  const closed = berry.app.close()
+  for (const res of [await first, await queued]) {
+    t.equal(res.status, 503)
+    t.equal((await res.json()).error.code, 'BERRY_ERR_SHUTTING_DOWN')
+  }
+  await closed
+  t.equal(a.received.length, 1, 'the queued request never reached the upstream')
+  t.equal(b.received.length, 0)
+  t.ok(berry.logs.some((l) => /ending 2 of 2 requests still in flight/.test(l.msg ?? '')))
 })
