@@ -74,14 +74,19 @@ export function classifyError (error: unknown): ErrorOutcome {
   return { timeout: false, reason: 'connection failed' }
 }
 
+/** The codes berry itself ends an attempt with, neither of them the backend's doing. */
+const OWN_ENDS = new Set(['BERRY_ERR_UPSTREAM_BUSY', 'BERRY_ERR_SHUTTING_DOWN'])
+
 /**
  * The error berry itself ended an attempt with (connection-wait.ts: no free
- * connection, the gateway closing), found in reply-from's `cause` chain.
+ * connection in time; drain.ts: the gateway closing), found in
+ * reply-from's `cause` chain. Any other error, berry's own included, is
+ * judged as an upstream failure.
  */
 export function ownError (error: unknown): BerryError | undefined {
   let current: unknown = error
   for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
-    if (current instanceof BerryError) return current
+    if (current instanceof BerryError) return OWN_ENDS.has(current.code) ? current : undefined
     current = Reflect.get(current, 'cause')
   }
   return undefined
