@@ -1,14 +1,19 @@
 // A fast fake OpenAI origin for the benchmarks: node:http, no framework.
 //
 //   node benchmarks/origin.mjs [--port=0] [--chunks=20] [--delay=0]
+//   node benchmarks/origin.mjs --cert=FILE --key=FILE   (TLS: HTTP/2 and HTTP/1.1 by ALPN)
 //
 // POST /v1/chat/completions and /v1/completions answer a small
 // chat.completion JSON document, or, when the body has `"stream": true`, an
 // SSE stream of `--chunks` chunk events `--delay` ms apart and `[DONE]`.
 // A request body may override both with `bench_chunks` / `bench_delay_ms`
 // (berry and the bare proxy pass the body through), so one origin serves
-// every scenario. Prints one JSON line `{"port": N}` once listening.
+// every scenario. With `--cert`/`--key` it is node:http2's secure server,
+// answering HTTP/2 and HTTP/1.1 over TLS alike (the big providers' APIs
+// speak both). Prints one JSON line `{"port": N}` once listening.
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { createSecureServer } from 'node:http2'
 import { parseArgs } from './lib/args.mjs'
 
 const args = parseArgs(process.argv.slice(2))
@@ -45,9 +50,13 @@ function sendStream (res, chunks, delay) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
   let i = 0
   let timer
-  res.once('close', () => clearTimeout(timer))
+  let closed = false
+  res.once('close', () => {
+    closed = true
+    clearTimeout(timer)
+  })
   const next = () => {
-    if (res.destroyed) return
+    if (closed) return
     if (i >= chunks) {
       res.end(DONE)
       return
@@ -62,7 +71,7 @@ function sendStream (res, chunks, delay) {
   next()
 }
 
-const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+function handle (req, res) {
   if (req.method !== 'POST') {
     res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json', 'content-length': 2 })
     res.end('{}')
@@ -82,11 +91,16 @@ const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     if (body.stream === true) sendStream(res, Number(body.bench_chunks ?? defaultChunks), Number(body.bench_delay_ms ?? defaultDelay))
     else sendJson(res)
   })
-})
+}
+
+const server = typeof args.cert === 'string'
+  ? createSecureServer({ cert: readFileSync(args.cert), key: readFileSync(args.key), allowHTTP1: true }, handle)
+  : createServer({ keepAliveTimeout: 60_000 }, handle)
 server.keepAliveTimeout = 60_000
 server.headersTimeout = 65_000
 
-server.listen(port, '127.0.0.1', () => {
+// A deep accept queue: the many-streams scenario opens thousands of connections at once.
+server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
   process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n')
 })
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { server.closeAllConnections(); server.close(() => process.exit(0)) })
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { server.closeAllConnections?.(); server.close(() => process.exit(0)); setTimeout(() => process.exit(0), 1000).unref() })

@@ -12,7 +12,8 @@
 // off; with fewer than two cores or no taskset it is off anyway.
 //
 // Flags: --quick (short runs, under 2 minutes with the build)
-//        --only=json,sse,streams,soak   --rounds=N   --duration=S
+//        --only=json,sse,streams,streams10k,soak   --rounds=N   --duration=S
+//        --mass-streams=N   (streams10k: how many; default 10,000)
 //        --soak-requests=N   --no-pin
 //        --berry-dist=DIR   (another build of berry; results get its name)
 //        --render=FILE      (re-print the tables of a results file)
@@ -23,11 +24,14 @@ import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from './lib/args.mjs'
 import { BENCH_TOKEN, MODEL } from './lib/constants.mjs'
+import { selfSignedCert } from './lib/cert.mjs'
 import { cpuMs } from './lib/cpu-usage.mjs'
+import { fdLimits, startFdSampler } from './lib/fd-limit.mjs'
 import { check, load } from './lib/load.mjs'
 import { canPin, freePort, pinSelf, startNode, stopAll } from './lib/processes.mjs'
-import { rssTrend, startRssSampler } from './lib/rss-sampler.mjs'
-import { formatRatios, formatScenario, formatSoak } from './lib/table.mjs'
+import { readPeakRssKb, rssTrend, startRssSampler } from './lib/rss-sampler.mjs'
+import { runStreams } from './lib/streams.mjs'
+import { formatMassStreams, formatRatios, formatScenario, formatSoak } from './lib/table.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -49,9 +53,15 @@ const settings = {
   sseChunks: 20,
   manyStreams: 1000,
   manyStreamsChunks: 20,
-  manyStreamsDelayMs: 50
+  manyStreamsDelayMs: 50,
+  // streams10k: a concurrency test, not a CPU test: 10,000 chunks a second
+  // in all, which one core relays with room to spare.
+  massStreams: Number(args['mass-streams'] ?? (quick ? 1000 : 10_000)),
+  massStreamsChunks: quick ? 5 : 20,
+  massStreamsDelayMs: 1000,
+  massStreamsRampMs: quick ? 1000 : 10_000
 }
-const scenarios = typeof args.only === 'string' ? args.only.split(',') : ['json', 'sse', 'streams', 'soak']
+const scenarios = typeof args.only === 'string' ? args.only.split(',') : ['json', 'sse', 'streams', 'streams10k', 'soak']
 
 const cores = availableParallelism()
 const pin = args['no-pin'] !== true && canPin(cores)
@@ -219,6 +229,95 @@ function soakFigures (samples) {
   }
 }
 
+/**
+ * streams10k: `massStreams` SSE streams held open at once through one
+ * server, each `massStreamsChunks` chunks `massStreamsDelayMs` apart. Each
+ * target is a fresh process (its peak RSS is this scenario's alone), started
+ * after the last one stopped. Over HTTP/1.1 a proxy holds two file
+ * descriptors per stream (client and upstream), over HTTP/2 upstream about
+ * one: a target whose need exceeds the file limit runs as many streams as
+ * fit, and says so.
+ */
+async function runMassStreams (origin) {
+  const { massStreams: streams, massStreamsChunks: chunks, massStreamsDelayMs: delayMs, massStreamsRampMs: rampMs } = settings
+  const limits = fdLimits()
+  const fdLimit = limits?.soft ?? Infinity
+  const tls = selfSignedCert()
+  const tlsOrigin = tls.failed === undefined
+    ? await startNode('origin (TLS, HTTP/2 and HTTP/1.1)', join(here, 'origin.mjs'), { args: [`--cert=${tls.cert}`, `--key=${tls.key}`], cpu: ORIGIN_CPU }).catch((err) => ({ failed: err.message }))
+    : { failed: tls.failed }
+  const tlsUrl = tlsOrigin.failed === undefined ? `https://127.0.0.1:${tlsOrigin.port}` : undefined
+  const withCa = tls.failed === undefined ? [`--ca=${tls.cert}`] : []
+  const dist = berryDist === undefined ? [] : [`--dist=${berryDist}`]
+  const plain = { 'content-type': 'application/json', authorization: 'Bearer sk-client-key' }
+  const berryHeaders = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` }
+  const body = requestBody('streams10k', { bench_chunks: chunks, bench_delay_ms: delayMs })
+  // Room for everything else a process holds (stdio, epoll, pipes, timers).
+  const SPARE_FDS = 256
+  const targets = [
+    { id: 'direct', label: 'direct to origin (HTTP/1.1)', fdsPerStream: 1, headers: plain, start: () => startNode('origin (direct)', join(here, 'origin.mjs'), { cpu: SUT_CPU }) },
+    { id: 'bare', label: 'bare @fastify/http-proxy, HTTP/1.1 upstream', fdsPerStream: 2, headers: plain, start: (n) => startNode('bare proxy', join(here, 'bare-proxy.mjs'), { args: [`--upstream=${origin.url}`, `--connections=${n}`], cpu: SUT_CPU }) },
+    { id: 'berry-h1', label: 'berry, HTTP/1.1 upstream', fdsPerStream: 2, headers: berryHeaders, start: (n) => startNode('berry (HTTP/1.1)', join(here, 'berry-server.mjs'), { args: [`--upstream=${origin.url}`, `--connections=${n}`, ...dist], cpu: SUT_CPU }) },
+    { id: 'berry-h1-tls', label: 'berry, HTTP/1.1 over TLS upstream', fdsPerStream: 2, headers: berryHeaders, needs: tlsOrigin.failed, start: (n) => startNode('berry (HTTP/1.1 over TLS)', join(here, 'berry-server.mjs'), { args: [`--upstream=${tlsUrl}`, `--connections=${n}`, ...withCa, ...dist], cpu: SUT_CPU }) },
+    // connections_per_origin stays at its default: 100 streams share each HTTP/2 connection.
+    { id: 'berry-h2', label: 'berry, HTTP/2 upstream (upstream_http2)', fdsPerStream: 1, headers: berryHeaders, needs: tlsOrigin.failed, start: () => startNode('berry (HTTP/2)', join(here, 'berry-server.mjs'), { args: [`--upstream=${tlsUrl}`, '--http2', ...withCa, ...dist], cpu: SUT_CPU }) }
+  ]
+  const results = {}
+  for (const target of targets) {
+    if (target.needs !== undefined) {
+      results[target.id] = { label: target.label, failed: target.needs }
+      continue
+    }
+    // As many streams as the file limit lets this target hold, in hundreds.
+    const fit = Math.floor((fdLimit - SPARE_FDS) / target.fdsPerStream / 100) * 100
+    const count = Math.min(streams, fit)
+    let server
+    try {
+      server = await target.start(count)
+    } catch (err) {
+      results[target.id] = { label: target.label, failed: `did not start: ${err.message}` }
+      continue
+    }
+    try {
+      const url = `${server.url}/v1/chat/completions`
+      // One stream first, as every scenario checks its target.
+      const probe = await runStreams({ url, headers: target.headers, body, streams: 1, rampMs: 0, chunks, timeoutMs: (chunks * delayMs) + 30_000 })
+      if (probe.ok !== 1) {
+        results[target.id] = { label: target.label, failed: `the check stream failed: ${Object.keys(probe.failures).join(', ')}` }
+        continue
+      }
+      const fds = startFdSampler(server.pid)
+      // Where the CPU went: a proxy that falls behind, or the load generator
+      // and the origin (sharing core 0) that cannot keep up.
+      const originPid = target.id === 'direct' ? undefined : (target.id === 'bare' || target.id === 'berry-h1' ? origin.pid : tlsOrigin.pid)
+      const sides = { runner: process.pid, origin: originPid }
+      const sidesBefore = Object.fromEntries(Object.entries(sides).map(([k, pid]) => [k, pid === undefined ? undefined : cpuMs(pid)]))
+      const cpuBefore = cpuMs(server.pid)
+      const run = await runStreams({ url, headers: target.headers, body, streams: count, rampMs, chunks, timeoutMs: (chunks * delayMs) + 30_000 })
+      const cpuAfter = cpuMs(server.pid)
+      const coresUsed = (before, after) => before === undefined || after === undefined ? undefined : (after - before) / run.wallMs
+      const cores = { server: coresUsed(cpuBefore, cpuAfter) }
+      for (const [k, pid] of Object.entries(sides)) cores[k] = coresUsed(sidesBefore[k], pid === undefined ? undefined : cpuMs(pid))
+      const peakFds = fds.stop()
+      const peakRssKb = readPeakRssKb(server.pid)
+      results[target.id] = {
+        label: target.label,
+        ...(count < streams ? { limitedBy: `file limit ${fdLimit}: ${target.fdsPerStream} per stream` } : {}),
+        run,
+        peakRssMb: peakRssKb === undefined ? undefined : peakRssKb / 1024,
+        peakFds,
+        cores,
+        cpuUsPerChunk: cpuBefore === undefined || cpuAfter === undefined || run.ok === 0 ? undefined : ((cpuAfter - cpuBefore) * 1000) / (run.ok * chunks)
+      }
+      log(`  streams10k ${target.id}: ${run.ok}/${count} streams, p99 ${Math.round(run.durationMs.p99 ?? NaN)} ms, peak RSS ${Math.round(peakRssKb / 1024)} MB, ${peakFds} fds, ${Math.round(results[target.id].cpuUsPerChunk ?? NaN)} µs CPU/chunk, cores used: ${Object.entries(cores).map(([k, v]) => `${k} ${v?.toFixed(2)}`).join(', ')}${run.failed > 0 ? `, failures ${JSON.stringify(run.failures)}` : ''}`)
+    } finally {
+      await server.stop()
+    }
+  }
+  if (tlsOrigin.stop !== undefined) await tlsOrigin.stop()
+  return { streams, chunks, delayMs, rampMs, fdLimits: limits, results }
+}
+
 async function startPortkey (cpu) {
   try {
     const port = await freePort()
@@ -241,6 +340,7 @@ function tablesFor (out) {
   if (sc.json !== undefined) tables.push(formatScenario(`JSON chat completion, ${set.connections} connections`, sc.json))
   if (sc.sse !== undefined) tables.push(formatScenario(`SSE stream of ${set.sseChunks} chunks, ${set.connections} connections`, sc.sse))
   if (sc.streams !== undefined) tables.push(formatScenario(`${set.manyStreams} concurrent SSE streams, ${set.manyStreamsChunks} chunks ${set.manyStreamsDelayMs} ms apart`, sc.streams))
+  if (sc.streams10k !== undefined) tables.push(formatMassStreams(sc.streams10k))
   if (sc.soak !== undefined) tables.push(formatSoak(sc.soak))
   return tables
 }
@@ -267,7 +367,7 @@ async function main () {
   log(`berry benchmarks (${mode}): ${info.nproc} cores, ${info.cpu}, Node ${info.node}; pinning ${pin ? 'on (load generator + origin on CPU 0, server under test on CPU 1)' : 'off'}`)
 
   const origin = await startNode('origin', join(here, 'origin.mjs'), { args: [`--chunks=${settings.sseChunks}`], cpu: ORIGIN_CPU })
-  const needsServers = scenarios.some((s) => s !== 'soak')
+  const needsServers = scenarios.some((s) => s !== 'soak' && s !== 'streams10k')
   const servers = { origin }
   if (needsServers) {
     servers.direct = await startNode('origin (direct)', join(here, 'origin.mjs'), { args: [`--chunks=${settings.sseChunks}`], cpu: SUT_CPU })
@@ -285,10 +385,12 @@ async function main () {
       out.scenarios.sse = await runScenario('sse', servers, { connections: settings.connections, durationS: settings.durationS, rounds: settings.rounds, sse: true, chunks: settings.sseChunks })
     } else if (name === 'streams') {
       out.scenarios.streams = await runScenario('streams', servers, { connections: settings.manyStreams, durationS: settings.streamsDurationS, rounds: 1, sse: true, chunks: settings.manyStreamsChunks })
+    } else if (name === 'streams10k') {
+      out.scenarios.streams10k = await runMassStreams(origin)
     } else if (name === 'soak') {
       out.scenarios.soak = await runSoak(origin.url)
     } else {
-      throw new Error(`unknown scenario '${name}' (json, sse, streams, soak)`)
+      throw new Error(`unknown scenario '${name}' (json, sse, streams, streams10k, soak)`)
     }
   }
   await stopAll()

@@ -90,7 +90,12 @@ export function serverOptions (overrides: Partial<ServerLimits> = {}): FastifyHt
     // Routes outside berry keep Fastify's 1 MiB; berry's JSON routes use
     // `settings.body_limit` (default 10 MiB) whatever this says.
     bodyLimit: 1024 * 1024,
-    clientErrorHandler
+    clientErrorHandler,
+    // While the app closes, requests still reach their routes: berry then
+    // answers its own (503 in OpenAI's shape with Retry-After, /health
+    // `draining`) instead of Fastify's generic 503. Fastify still adds
+    // `Connection: close` to every answer.
+    return503OnClosing: false
   }
 }
 

@@ -5,6 +5,7 @@
  *   PORT (3000), HOST (127.0.0.1), LOG_LEVEL (info)
  *   BERRY_WATCH=1            reload when the config file changes
  *   SIGHUP                   reload the config file
+ *   SIGTERM, SIGINT          drain and exit 0 (docs/deployment.md)
  */
 import Fastify from 'fastify'
 import { watch } from 'node:fs'
@@ -68,8 +69,18 @@ if (configPath !== undefined && process.env.BERRY_WATCH === '1') {
   app.addHook('onClose', async () => watcher.close())
 }
 
+// On SIGTERM berry drains (plugin/drain.ts): /health answers 503, new
+// requests get 503 with Connection: close, requests in flight finish for up
+// to `shutdown_grace_seconds`, the rest are ended. Should anything still
+// hold the close up well past that, the process exits anyway, with 1.
+const FORCED_EXIT_MARGIN_MS = 15_000
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    app.log.info(`${signal}: closing`)
+    setTimeout(() => {
+      app.log.error(`${signal}: the close did not finish in time, exiting`)
+      process.exit(1)
+    }, app.berry.config.settings.shutdownGraceMs + FORCED_EXIT_MARGIN_MS).unref()
     app.close().then(() => process.exit(0), () => process.exit(1))
   })
 }

@@ -116,6 +116,28 @@ interface Caused { readonly cause?: unknown }
 export const NoBackendAvailable = define('BERRY_ERR_NO_BACKEND', 503, 'service_unavailable',
   (model: string, detail: string) => `No backend available for model '${model}': ${detail}`)
 
+/**
+ * The gateway is closing (SIGTERM, `app.close()`): nothing is wrong with the
+ * request, so the client is told to come back at once, and a keep-alive
+ * client (or a load balancer) to open a new connection, which lands on
+ * another instance.
+ */
+export function ShuttingDown (): BerryError {
+  return new BerryError('BERRY_ERR_SHUTTING_DOWN', 503, 'service_unavailable', 'The gateway is shutting down; retry the request',
+    { headers: { 'retry-after': '1', connection: 'close' } })
+}
+
+/**
+ * Every connection berry may open to a backend's origin
+ * (`connections_per_origin`) stayed busy for as long as a request may wait
+ * (`upstream_queue_timeout_seconds`). It says nothing about the backend's
+ * health: its circuit is left alone.
+ */
+export function UpstreamBusy (provider: string, seconds: number): BerryError {
+  return new BerryError('BERRY_ERR_UPSTREAM_BUSY', 503, 'service_unavailable',
+    `Every connection to backend '${provider}' stayed busy for ${seconds}s; retry shortly`, { headers: { 'retry-after': '1' } })
+}
+
 export function UpstreamUnreachable (provider: string, reason: string, options: Caused = {}): BerryError {
   return new BerryError('BERRY_ERR_UPSTREAM_UNREACHABLE', 502, 'upstream_error', `Backend '${provider}' could not be reached: ${reason}`, options)
 }

@@ -13,6 +13,7 @@ import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig, SmartAiSettings } from './config/types.js'
 import { registerCors } from './cors.js'
+import { closeGracefully, type OpenRequest } from './drain.js'
 import { anthropicErrorHandler, berryErrorHandler, berryNotFoundHandler } from './error-handler.js'
 import { InvalidOptions } from './errors.js'
 import { startHealthChecks } from './health/checks.js'
@@ -39,7 +40,7 @@ import { registerUsageRoute } from './routes/usage.js'
 import { Runtime, type ConfigChange } from './runtime.js'
 import type { HealthSummary } from './status/health-views.js'
 import { TrafficStore } from './status/traffic-store.js'
-import { kRoute, kTally, kUser } from './symbols.js'
+import { kOpen, kRoute, kTally, kUser } from './symbols.js'
 import type { BerryUser } from './user.js'
 
 export interface BerryDecorator {
@@ -64,6 +65,7 @@ declare module 'fastify' {
     [kUser]: BerryUser | null
     [kRoute]: RouteState | null
     [kTally]: RequestTally | null
+    [kOpen]: OpenRequest | null
   }
 }
 
@@ -81,7 +83,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   // The metrics read the snapshot in force at scrape time, never before the runtime exists.
   const metrics = options.metrics === false
     ? undefined
-    : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot, redisUp: redisSource === undefined ? undefined : () => cluster.link?.up === true })
+    : createMetrics({ registry: options.metrics.registry, health, snapshot: () => runtime.snapshot, upstream: () => runtime.upstream, redisUp: redisSource === undefined ? undefined : () => cluster.link?.up === true })
   const counted: BerryMetrics = metrics ?? NO_METRICS
   const runtime: Runtime = new Runtime(config, { health, series: counted, random: options.random, now: options.now, env: options.env })
   const startedAtMs = options.now()
@@ -99,6 +101,12 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
   } satisfies BerryDecorator)
   app.decorateRequest(kUser, null)
   app.decorateRequest(kRoute, null)
+  app.decorateRequest(kOpen, null)
+  // Draining comes first: requests in flight finish before Fastify stops
+  // listening and before anything they use is closed (drain.ts).
+  app.addHook('preClose', async () => {
+    await closeGracefully(runtime.drain, runtime.snapshot.config.settings.shutdownGraceMs, app.log)
+  })
   const stopChecks = startHealthChecks({ current: () => runtime.snapshot.config, health, dispatcher: runtime.upstream.dispatcher, now: options.now })
   app.addHook('onClose', async () => {
     stopChecks()
@@ -141,7 +149,7 @@ async function berry (app: FastifyInstance, opts: BerryOptions): Promise<void> {
         v1.removeContentTypeParser('text/plain')
         v1.removeContentTypeParser('application/json')
         v1.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.settings.bodyLimit }, v1.getDefaultJsonParser('error', 'error'))
-        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, usage: cluster.usage, onUsage: options.onUsage, traffic })])
+        const events = combineEvents([registerAccounting(v1, { runtime, metrics: counted, usage: cluster.usage, onUsage: options.onUsage, traffic }), runtime.drain.events])
         watchClientDisconnects(v1, events)
         registerQuota(v1, runtime, cluster.usage)
         // Three handoffs, each in a scope of its own (http-proxy's reply-from

@@ -17,6 +17,7 @@
 import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client'
 import { InvalidOptions } from './errors.js'
 import type { HealthTracker } from './health/tracker.js'
+import type { UpstreamDispatcher } from './proxy/dispatcher.js'
 import type { Snapshot } from './snapshot.js'
 import { HistogramSeries, TalliedHistogram } from './tallied-histogram.js'
 import type { UsageRecord } from './accounting/usage-ledger.js'
@@ -72,6 +73,8 @@ export interface MetricsSource {
   readonly snapshot: () => Snapshot
   /** Whether shared state reaches Redis, when there is one (`berry_redis_up`). */
   readonly redisUp?: (() => boolean) | undefined
+  /** The upstream pools, read at scrape time for the connection gauges. */
+  readonly upstream: () => Pick<UpstreamDispatcher, 'waits' | 'connections'>
 }
 
 /** A series that belongs to no registry: what every backend gets when metrics are off. */
@@ -103,7 +106,10 @@ export const METRIC_NAMES = [
   'berry_failovers_total',
   'berry_in_flight_requests',
   'berry_tokens_total',
-  'berry_redis_up'
+  'berry_redis_up',
+  'berry_upstream_queued_requests',
+  'berry_upstream_busy_total',
+  'berry_upstream_connections'
 ] as const
 
 /** Counts kept as numbers and given to prom-client at scrape time. */
@@ -213,6 +219,39 @@ export function createMetrics (source: MetricsSource): BerryMetrics & { readonly
       registers,
       collect () { this.set(redisUp() ? 1 : 0) }
     })
+  // Read from the dispatcher at scrape time: requests pay nothing for them.
+  const queued = new Gauge({
+    name: 'berry_upstream_queued_requests',
+    help: 'Requests waiting now for a free connection to the provider\'s origin',
+    labelNames: ['provider'] as const,
+    registers,
+    collect () {
+      this.reset()
+      const waiting = source.upstream().waits.queued()
+      for (const id of source.snapshot().config.providers.keys()) this.set({ provider: id }, waiting.get(id) ?? 0)
+    }
+  })
+  const busy = new Counter({
+    name: 'berry_upstream_busy_total',
+    help: 'Attempts given up because no connection to the provider\'s origin came free within upstream_queue_timeout_seconds (503 BERRY_ERR_UPSTREAM_BUSY unless another backend took over)',
+    labelNames: ['provider'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const [provider, count] of source.upstream().waits.busy()) this.inc({ provider }, count)
+    }
+  })
+  const connections = new Gauge({
+    name: 'berry_upstream_connections',
+    help: 'Open connections to the provider\'s origin (one pool per origin, shared by the providers on it)',
+    labelNames: ['provider'] as const,
+    registers,
+    collect () {
+      this.reset()
+      const upstream = source.upstream()
+      for (const provider of source.snapshot().config.providers.values()) this.set({ provider: provider.id }, upstream.connections(provider.origin))
+    }
+  })
 
   // model -> backend -> series; a label pair keeps its series across reloads.
   const byLabels = new Map<string, Map<string, BackendSeries>>()
@@ -275,7 +314,7 @@ export function createMetrics (source: MetricsSource): BerryMetrics & { readonly
       inFlight.dec()
     },
     close () {
-      const ours = new Set<unknown>([requests, duration, ttfb, failovers, inFlight, tokens, healthy, responseTime])
+      const ours = new Set<unknown>([requests, duration, ttfb, failovers, inFlight, tokens, healthy, responseTime, queued, busy, connections])
       if (redis !== undefined) ours.add(redis)
       for (const name of METRIC_NAMES) {
         if (ours.has(registry.getSingleMetric(name))) registry.removeSingleMetric(name)

@@ -8,6 +8,7 @@
 import { loadConfig } from './config/load.js'
 import type { ConfigSource } from './config/source.js'
 import type { BerryConfig } from './config/types.js'
+import { Drain } from './drain.js'
 import type { HealthTracker } from './health/tracker.js'
 import type { SeriesSource } from './metrics.js'
 import { createDispatcher, type UpstreamDispatcher } from './proxy/dispatcher.js'
@@ -59,6 +60,8 @@ export class Runtime {
   /** Per-instance selection state (round_robin turns); kept across reloads. */
   readonly selection = new SelectionState()
   readonly upstream: UpstreamDispatcher
+  /** The requests in flight, and whether the instance is closing (drain.ts). */
+  readonly drain = new Drain()
   readonly random: Random
   /** The injected clock, in ms since the epoch: health timing, Retry-After, usage times. */
   readonly now: () => number

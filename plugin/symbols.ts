@@ -15,3 +15,5 @@ export const kAttempt = Symbol('berry.attempt')
 export const kAuthCache = Symbol('berry.authCache')
 /** The caller's token quota standing (`QuotaStatus`), for the answer's headers (cluster/quota-hook.ts). */
 export const kQuota = Symbol('berry.quota')
+/** The request's entry in the list of requests in flight (`OpenRequest`, drain.ts). */
+export const kOpen = Symbol('berry.open')

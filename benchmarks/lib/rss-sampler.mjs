@@ -8,6 +8,13 @@ export function readRssKb (pid) {
   return match === null ? undefined : Number(match[1])
 }
 
+/** The peak resident set size of `pid` so far (VmHWM), in kB. */
+export function readPeakRssKb (pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)
+  return match === null ? undefined : Number(match[1])
+}
+
 export function startRssSampler (pid, intervalMs = 1000) {
   const started = Date.now()
   const samples = []

@@ -29,6 +29,35 @@ export function formatScenario (title, scenario) {
   return lines.join('\n')
 }
 
+/** The issue's goals for the 10,000-stream scenario. */
+export const MASS_GOALS = { p99OverOriginMs: 1000, peakRssMb: 1536 }
+
+const sec = (v) => v === undefined ? '–' : fmt(v / 1000, 2)
+
+export function formatMassStreams (mass) {
+  const lines = [
+    `**${fmt(mass.streams)} concurrent SSE streams, ${mass.chunks} chunks ${fmt(mass.delayMs)} ms apart (${fmt(mass.chunks * mass.delayMs / 1000)} s at the origin), started over ${fmt(mass.rampMs / 1000)} s, each on a connection of its own**`,
+    '',
+    `Each target is a fresh process. File limit: ${mass.fdLimits === undefined ? 'unknown' : `${fmt(mass.fdLimits.soft)} (hard ${fmt(mass.fdLimits.hard)})`}.`,
+    '',
+    '| target | streams | completed | failed | p50 s | p99 s | max s | peak RSS MB | peak open fds | server CPU µs/chunk | cores used: server / origin / load generator |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+  ]
+  for (const entry of Object.values(mass.results)) {
+    if (entry.failed !== undefined) {
+      lines.push(`| ${entry.label} | failed: ${entry.failed.replaceAll('|', '/')} | | | | | | | | | |`)
+      continue
+    }
+    const r = entry.run
+    const cores = entry.cores === undefined ? '–' : [entry.cores.server, entry.cores.origin, entry.cores.runner].map((c) => fmt(c, 2)).join(' / ')
+    const failed = r.failed === 0 ? '0' : `${fmt(r.failed)} (${Object.entries(r.failures).map(([why, n]) => `${fmt(n)} ${why}`).join(', ')})`
+    const count = `${fmt(r.streams)}${entry.limitedBy === undefined ? '' : ` (${entry.limitedBy})`}`
+    lines.push(`| ${entry.label} | ${count} | ${fmt(r.ok)} | ${failed} | ${sec(r.durationMs.p50)} | ${sec(r.durationMs.p99)} | ${sec(r.durationMs.max)} | ${fmt(entry.peakRssMb)} | ${fmt(entry.peakFds)} | ${fmt(entry.cpuUsPerChunk, 1)} | ${cores} |`)
+  }
+  lines.push('')
+  return lines.join('\n')
+}
+
 /** Growth after warm-up within this many MB (or 5 %) counts as flat. */
 export const FLAT_RSS_MB = 5
 
@@ -131,6 +160,28 @@ export function formatRatios (scenarios) {
     const pass = streams.summary !== undefined && streams.summary.failures === 0 && streams.summary.requests > 0
     goals['streams: 1,000 concurrent streams through berry, no error'] = { value: streams.summary?.failures, pass }
     lines.push(`1,000 concurrent streams through berry: ${streams.summary === undefined ? `failed: ${streams.failed}` : `${fmt(streams.summary.requests)} streams, ${streams.summary.failures} errors`}${ok(pass)}`)
+  }
+  const mass = scenarios.streams10k
+  if (mass !== undefined) {
+    const originMs = mass.chunks * mass.delayMs
+    const bare = mass.results.bare
+    for (const id of ['berry-h2', 'berry-h1']) {
+      const entry = mass.results[id]
+      if (entry?.run === undefined) continue
+      const { run } = entry
+      const full = entry.limitedBy === undefined
+      const clean = run.failed === 0
+      const p99Gap = run.durationMs.p99 === undefined ? undefined : run.durationMs.p99 - originMs
+      const timely = p99Gap !== undefined && p99Gap <= MASS_GOALS.p99OverOriginMs
+      const small = entry.peakRssMb !== undefined && entry.peakRssMb < MASS_GOALS.peakRssMb
+      if (full) {
+        goals[`streams10k (${id}): ${fmt(mass.streams)} streams, no error`] = { value: run.failed, pass: clean }
+        goals[`streams10k (${id}): p99 within ${MASS_GOALS.p99OverOriginMs / 1000} s of the origin`] = { value: p99Gap, pass: timely }
+        goals[`streams10k (${id}): peak RSS under ${MASS_GOALS.peakRssMb / 1024} GB`] = { value: entry.peakRssMb, pass: small }
+      }
+      const cpu = bare?.cpuUsPerChunk === undefined || entry.cpuUsPerChunk === undefined ? '' : `, CPU per chunk ${fmt(entry.cpuUsPerChunk, 1)} µs vs the bare proxy's ${fmt(bare.cpuUsPerChunk, 1)} µs (${fmt(entry.cpuUsPerChunk / bare.cpuUsPerChunk, 2)}x)`
+      lines.push(`${entry.label}: ${fmt(run.ok)} of ${fmt(run.streams)} streams${full ? '' : ` (${entry.limitedBy})`}, ${fmt(run.failed)} errors${full ? ok(clean) : ''}; p99 ${sec(run.durationMs.p99)} s against the origin's ${fmt(originMs / 1000)} s${full ? ok(timely) : ''}; peak RSS ${fmt(entry.peakRssMb)} MB${full ? ok(small) : ''}${cpu}`)
+    }
   }
   if (scenarios.soak !== undefined) {
     const { growthMb, flat } = soakVerdict(scenarios.soak)

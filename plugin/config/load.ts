@@ -26,6 +26,8 @@ export const DEFAULT_CONNECTIONS_PER_ORIGIN = 1024
 export const DEFAULT_STORED_RESPONSE_TTL_SECONDS = 30 * 24 * 3600
 /** The original's `max_tokens` for Claude when the client sends none. */
 export const DEFAULT_MAX_TOKENS = 4096
+export const DEFAULT_UPSTREAM_QUEUE_TIMEOUT_SECONDS = 10
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv
@@ -67,6 +69,9 @@ function resolveSettings (raw: RawSettings | undefined, problems: string[]): Set
     streamIdleTimeoutMs: (raw?.stream_idle_timeout_seconds ?? DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS) * 1000,
     bodyLimit: raw?.body_limit ?? DEFAULT_BODY_LIMIT,
     connectionsPerOrigin: raw?.connections_per_origin ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
+    upstreamQueueTimeoutMs: (raw?.upstream_queue_timeout_seconds ?? DEFAULT_UPSTREAM_QUEUE_TIMEOUT_SECONDS) * 1000,
+    upstreamHttp2: raw?.upstream_http2 ?? false,
+    shutdownGraceMs: (raw?.shutdown_grace_seconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS) * 1000,
     maxAttempts: raw?.max_retries ?? DEFAULT_MAX_ATTEMPTS,
     breaker: breakerOf(raw, { failureThreshold: DEFAULT_FAILURE_THRESHOLD, cooldownMs: DEFAULT_COOLDOWN_SECONDS * 1000 }),
     backendPinning: pinning,

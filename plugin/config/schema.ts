@@ -130,8 +130,14 @@ export const SettingsSchema = Type.Object({
   stream_idle_timeout_seconds: Type.Optional(PositiveSeconds),
   /** Largest JSON request body, in bytes. */
   body_limit: Type.Optional(Count),
-  /** Connections per upstream origin (long streams each hold one). */
+  /** Connections per upstream origin (long streams each hold one over HTTP/1.1). */
   connections_per_origin: Type.Optional(Count),
+  /** Longest wait for a free upstream connection before a 503 BERRY_ERR_UPSTREAM_BUSY. */
+  upstream_queue_timeout_seconds: Type.Optional(PositiveSeconds),
+  /** Offer HTTP/2 to https upstreams (ALPN): many streams on one connection. */
+  upstream_http2: Type.Optional(Type.Boolean()),
+  /** On close (SIGTERM), how long requests in flight may finish before they are ended. */
+  shutdown_grace_seconds: Type.Optional(Type.Number({ minimum: 0 })),
   /** "all", "off", or the user tags allowed to pin a backend. */
   backend_pinning: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('off'), Type.Array(Type.String())])),
   redis_url: Type.Optional(Type.String({ minLength: 1 })),

@@ -125,6 +125,12 @@ export interface Settings {
   readonly streamIdleTimeoutMs: number
   readonly bodyLimit: number
   readonly connectionsPerOrigin: number
+  /** Longest wait for a free upstream connection. */
+  readonly upstreamQueueTimeoutMs: number
+  /** Offer HTTP/2 to https upstreams. */
+  readonly upstreamHttp2: boolean
+  /** How long requests in flight may finish when the app closes. */
+  readonly shutdownGraceMs: number
   readonly maxAttempts: number
   readonly breaker: BreakerSettings
   readonly backendPinning: PinningPolicy

@@ -10,7 +10,7 @@
  * onResponse never runs for it: the response's `close` is the only end such
  * a request has. Each proxied request gets exactly one `close` listener,
  * from the one onRequest hook of the proxied routes, which also announces
- * the request to subscribers (`requestStarted`).
+ * the request to subscribers (`requestStarted`), and its end (`requestEnded`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { kRoute } from '../symbols.js'
@@ -32,9 +32,11 @@ export function watchClientDisconnects (scope: FastifyInstance, events: HandoffE
       events.requestStarted?.(request)
       reply.raw.once('close', () => {
         // A finished response is onResponse's, however late its hooks run.
-        if (reply.raw.writableFinished) return
-        clientLeft(request)
-        events.clientGone?.(request)
+        if (!reply.raw.writableFinished) {
+          clientLeft(request)
+          events.clientGone?.(request)
+        }
+        events.requestEnded?.(request)
       })
     }
     done()

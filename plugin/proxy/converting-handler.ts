@@ -20,7 +20,7 @@
  * untouched, as in AttemptHandler.
  */
 import type { StreamConverter } from '../protocols/types.js'
-import type { Abort, AttemptControl, CallbackHandler } from './dispatcher.js'
+import { connectAttempt, type Abort, type AttemptControl, type CallbackHandler } from './dispatcher.js'
 import { UpstreamStreamFailed } from './stream-failure.js'
 
 interface HeldHeaders {
@@ -66,12 +66,7 @@ export class ConvertingHandler implements CallbackHandler {
 
   onConnect (abort: Abort, context?: unknown): void {
     this.#abort = abort
-    const abortFromBerry: Abort = (reason) => {
-      this.#aborted = true
-      abort(reason)
-    }
-    this.#control.abort = abortFromBerry
-    this.#handler.onConnect(abortFromBerry, context)
+    connectAttempt(this.#control, this.#handler, abort, context, () => { this.#aborted = true })
   }
 
   onResponseStarted (): void {
@@ -109,6 +104,7 @@ export class ConvertingHandler implements CallbackHandler {
   onComplete (trailers: string[] | null): void {
     if (this.#done) return
     this.#control.abort = undefined
+    this.#control.cut = undefined
     if (this.#converting) {
       const rest = this.#transform.end()
       if (rest !== undefined) this.#heldData.push(rest)
@@ -131,6 +127,7 @@ export class ConvertingHandler implements CallbackHandler {
     if (this.#done) return
     this.#done = true
     this.#control.abort = undefined
+    this.#control.cut = undefined
     if (this.#held !== undefined) {
       // Before the first token: a plain failed attempt (failover may follow).
       this.#held = undefined
@@ -176,6 +173,7 @@ export class ConvertingHandler implements CallbackHandler {
     this.#held = undefined
     this.#heldData = []
     this.#control.abort = undefined
+    this.#control.cut = undefined
     // undici reports the abort back through onError, which `#done` silences.
     this.#abort?.(error)
     if (held) this.#handler.onError(error)

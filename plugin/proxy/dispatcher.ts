@@ -1,9 +1,11 @@
 /**
  * The undici dispatcher reply-from sends every upstream request through.
  *
- * - TLS certificates are verified (reply-from's own default does not), with a
- *   provider's `ca_file` trusted beside the system CAs.
- * - Connections per origin are a setting: each open stream holds one.
+ * - One pool per origin (upstream-pool.ts): TLS certificates verified
+ *   (reply-from's own default does not), `connections_per_origin`, and
+ *   HTTP/2 to https upstreams with `upstream_http2`.
+ * - An attempt that has to wait for a connection is counted, and given up
+ *   after `upstream_queue_timeout_seconds` (connection-wait.ts).
  * - Per attempt, berry's timeouts, an abort handle and a tap on the body
  *   travel with the request under a Symbol key in its headers object.
  *   reply-from copies headers with Object.assign, which keeps Symbol keys,
@@ -21,13 +23,14 @@
  * (benchmarks/README.md).
  */
 import type { Duplex } from 'node:stream'
-import { rootCertificates } from 'node:tls'
-import { Agent, Pool, type Dispatcher } from 'undici'
+import { Agent, type Dispatcher, type Pool } from 'undici'
 import type { Usage } from '../accounting/usage-scanner.js'
 import type { BerryConfig } from '../config/types.js'
 import type { StreamConverter } from '../protocols/types.js'
 import { kAttempt } from '../symbols.js'
+import { ConnectionWait, ConnectionWaits } from './connection-wait.js'
 import { ConvertingHandler } from './converting-handler.js'
+import { createOriginPool } from './upstream-pool.js'
 
 /** Sees the body of the answer berry relays (not of failed attempts). */
 export interface BodyTap {
@@ -44,12 +47,22 @@ export interface BodyTap {
 
 /** What one attempt needs from the dispatcher; travels in its headers object under `kAttempt`. */
 export class AttemptControl {
-  /** Longest wait for the response headers, connection included. */
+  /** Longest wait for the response headers, once the request is written. */
   readonly headersTimeoutMs: number
   /** Longest silence between two body chunks (the stream idle timeout). */
   readonly bodyTimeoutMs: number
-  /** Set once the request is under way: aborts it (client went away). */
+  /** The provider id, for the count of requests waiting for a connection. */
+  readonly provider: string
+  /** Longest wait for a free upstream connection (connection-wait.ts). */
+  readonly queueTimeoutMs: number
+  /** Set once the request is dispatched: aborts it (client went away). */
   abort: ((reason: Error) => void) | undefined = undefined
+  /**
+   * Set once the request is dispatched: ends it as an upstream that broke
+   * off would, so an SSE answer gets its error event (the gateway is
+   * shutting down). `abort` is for a client that left, who hears nothing.
+   */
+  cut: ((reason: Error) => void) | undefined = undefined
   /** Set by the handoff when this attempt's answer goes to the client. */
   tap: BodyTap | undefined = undefined
   /**
@@ -62,9 +75,11 @@ export class AttemptControl {
   /** performance.now() when the upstream's response headers arrived. */
   headersAt = 0
 
-  constructor (headersTimeoutMs: number, bodyTimeoutMs: number) {
+  constructor (headersTimeoutMs: number, bodyTimeoutMs: number, provider: string, queueTimeoutMs: number) {
     this.headersTimeoutMs = headersTimeoutMs
     this.bodyTimeoutMs = bodyTimeoutMs
+    this.provider = provider
+    this.queueTimeoutMs = queueTimeoutMs
   }
 }
 
@@ -96,6 +111,22 @@ export function attemptControlOf (headers: Dispatcher.DispatchOptions['headers']
 }
 
 /**
+ * Hands the request's handler an abort for berry's side (the client left:
+ * `aborted` marks it, so the ending is not read as the upstream's failure)
+ * and keeps both ends of the attempt on its control: `abort` for a client
+ * that left, `cut` for an upstream end (the gateway shutting down).
+ */
+export function connectAttempt (control: AttemptControl, handler: CallbackHandler, abort: Abort, context: unknown, aborted: () => void): void {
+  const abortFromBerry: Abort = (reason) => {
+    aborted()
+    abort(reason)
+  }
+  control.abort = abortFromBerry
+  control.cut = abort
+  handler.onConnect(abortFromBerry, context)
+}
+
+/**
  * Delegates to the request's own handler, keeping the abort for berry and
  * letting the tap see the body. undici calls the request callback (and so
  * reply-from's `onResponse`, where the tap is set) from inside `onHeaders`,
@@ -113,12 +144,7 @@ class AttemptHandler implements CallbackHandler {
   }
 
   onConnect (abort: Abort, context?: unknown): void {
-    const abortFromBerry: Abort = (reason) => {
-      this.#aborted = true
-      abort(reason)
-    }
-    this.#control.abort = abortFromBerry
-    this.#handler.onConnect(abortFromBerry, context)
+    connectAttempt(this.#control, this.#handler, abort, context, () => { this.#aborted = true })
   }
 
   onResponseStarted (): void {
@@ -137,12 +163,14 @@ class AttemptHandler implements CallbackHandler {
 
   onComplete (trailers: string[] | null): void {
     this.#control.abort = undefined
+    this.#control.cut = undefined
     this.#control.tap?.onEnd(undefined)
     this.#handler.onComplete(trailers)
   }
 
   onError (error: Error): void {
     this.#control.abort = undefined
+    this.#control.cut = undefined
     const tap = this.#control.tap
     const last = tap?.onEnd(this.#aborted ? undefined : error)
     if (last !== undefined && !this.#aborted) {
@@ -166,30 +194,53 @@ class AttemptHandler implements CallbackHandler {
 
 /** An Agent that applies an attempt's control to its request. */
 class AttemptAgent extends Agent {
+  readonly #waits: ConnectionWaits
+
+  constructor (options: Agent.Options, waits: ConnectionWaits) {
+    super(options)
+    this.#waits = waits
+  }
+
   override dispatch (opts: Agent.DispatchOptions, handler: Handler): boolean {
     const control = attemptControlOf(opts.headers)
     if (control === undefined || !isCallbackHandler(handler)) return super.dispatch(opts, handler)
     // `opts` is reply-from's own object, made for this one request.
     opts.headersTimeout = control.headersTimeoutMs
     opts.bodyTimeout = control.bodyTimeoutMs
+    // undici multiplexes a request on an HTTP/2 connection only when it is
+    // idempotent (client-h2.js); nothing in undici retries one on its own.
+    opts.idempotent = true
     const transform = control.transform
-    return super.dispatch(opts, transform === undefined ? new AttemptHandler(handler, control) : new ConvertingHandler(handler, control, transform))
+    const attempt = transform === undefined ? new AttemptHandler(handler, control) : new ConvertingHandler(handler, control, transform)
+    const wait = new ConnectionWait(attempt, control)
+    const accepted = super.dispatch(opts, wait)
+    this.#waits.track(wait, String(opts.origin))
+    return accepted
   }
 }
 
 export interface UpstreamDispatcher {
   readonly dispatcher: Dispatcher
-  /** Points new connections at the CAs and timeouts of a (reloaded) config. */
+  /** Attempts waiting for a connection, and those given up (connection-wait.ts). */
+  readonly waits: ConnectionWaits
+  /** Open connections to `origin` (undici's pool stats). */
+  connections (origin: string): number
+  /** Points new connections at the CAs, timeouts and protocols of a (reloaded) config. */
   update (config: BerryConfig): void
   close (): Promise<void>
 }
 
+interface OriginSettings { ca: string | undefined, connectTimeoutMs: number }
+
 export function createDispatcher (config: BerryConfig): UpstreamDispatcher {
-  let byOrigin = new Map<string, { ca: string | undefined, connectTimeoutMs: number }>()
+  let byOrigin = new Map<string, OriginSettings>()
   let connections = config.settings.connectionsPerOrigin
+  let http2 = config.settings.upstreamHttp2
+  /** The pool made for each origin, with the connections it may open. */
+  const pools = new Map<string, { pool: Pool, connections: number }>()
 
   const update = (next: BerryConfig): void => {
-    const map = new Map<string, { ca: string | undefined, connectTimeoutMs: number }>()
+    const map = new Map<string, OriginSettings>()
     for (const provider of next.providers.values()) {
       const seen = map.get(provider.origin)
       map.set(provider.origin, {
@@ -199,28 +250,32 @@ export function createDispatcher (config: BerryConfig): UpstreamDispatcher {
     }
     byOrigin = map
     connections = next.settings.connectionsPerOrigin
+    http2 = next.settings.upstreamHttp2
   }
   update(config)
 
-  const agent = new AttemptAgent({
-    factory (origin, opts) {
-      const entry = byOrigin.get(String(origin))
-      return new Pool(origin, {
-        ...opts,
-        connections,
-        pipelining: 1,
-        connect: {
-          rejectUnauthorized: true,
-          timeout: entry?.connectTimeoutMs ?? 10_000,
-          ...(entry?.ca === undefined ? {} : { ca: [...rootCertificates, entry.ca] })
-        }
-      })
-    }
+  const waits = new ConnectionWaits((origin) => {
+    const entry = pools.get(origin)
+    return entry !== undefined && !entry.pool.destroyed && entry.pool.stats.connected >= entry.connections
   })
+  const agent = new AttemptAgent({
+    factory (origin) {
+      const key = String(origin)
+      const entry = byOrigin.get(key)
+      const pool = createOriginPool(origin, { connections, connectTimeoutMs: entry?.connectTimeoutMs ?? 10_000, ca: entry?.ca, http2 })
+      pools.set(key, { pool, connections })
+      return pool
+    }
+  }, waits)
 
   return {
     dispatcher: agent,
+    waits,
+    connections: (origin) => pools.get(origin)?.pool.stats.connected ?? 0,
     update,
-    close: () => agent.close()
+    close: () => {
+      waits.close()
+      return agent.close()
+    }
   }
 }

@@ -4,6 +4,7 @@
  * 429 with the soonest Retry-After. Messages name provider ids only.
  */
 import { AllAttemptsFailed, NoBackendAvailable, UpstreamRateLimited, type BerryError } from '../errors.js'
+import { UPSTREAM_BUSY } from './outcome.js'
 import type { AttemptRecord, RouteState } from './route-state.js'
 
 /** The smallest Retry-After of the attempts, in whole seconds, if any had one. */
@@ -23,6 +24,8 @@ export function finalError (route: RouteState, single: BerryError, cause: unknow
   if (attempts.length > 1 && attempts.every((a) => a.status === 429)) {
     return UpstreamRateLimited(route.requestedModel, attempts.map((a) => a.provider), soonestRetryAfter(attempts))
   }
+  // No free connection anywhere tried: the gateway's own limit, not an outage.
+  if (attempts.every((a) => a.result === UPSTREAM_BUSY)) return single
   const summary = attempts.map((a) => `${a.provider}: ${a.result}`)
   if (route.lastResort) return NoBackendAvailable(route.requestedModel, `every backend is unhealthy; tried ${summary.join('; ')}`)
   if (attempts.length > 1) return AllAttemptsFailed(route.requestedModel, summary, { cause })

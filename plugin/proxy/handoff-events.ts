@@ -3,7 +3,8 @@
  * accounting (the log line, metrics, usage) subscribes, and so can anything
  * else that watches traffic. A subscriber only listens: nothing here can
  * change where a request goes or whether it goes on, and routing never
- * waits for a subscriber. Every method is optional.
+ * waits for a subscriber. Every method is optional, and is called as a
+ * plain function, never with `this` (combineEvents hands them on as they are).
  */
 import type { FastifyRequest, RawServerBase, RequestGenericInterface } from 'fastify'
 import type { Usage } from '../accounting/usage-scanner.js'
@@ -52,6 +53,8 @@ export interface HandoffEvents {
   failover? (request: ProxiedRequest, route: RouteState, from: Backend, to: Backend): void
   /** The client closed the connection before its answer was complete. */
   clientGone? (request: ProxiedRequest): void
+  /** The response is over, complete or not: the last event of a request. */
+  requestEnded? (request: ProxiedRequest): void
 }
 
 /** One watcher that tells both (either may be absent). */
@@ -64,30 +67,53 @@ export function watchBoth (a: BodyWatcher | undefined, b: BodyWatcher | undefine
   }
 }
 
+/** The subscribers' handlers of one event. */
+function handlers<F> (subscribers: readonly HandoffEvents[], of: (s: HandoffEvents) => F | undefined): F[] {
+  const found: F[] = []
+  for (const s of subscribers) {
+    const handler = of(s)
+    if (handler !== undefined) found.push(handler)
+  }
+  return found
+}
+
 /**
- * One subscriber that tells each of `subscribers` in turn. With a single
- * subscriber (the common case) that subscriber itself, so the hot path
- * pays no fan-out.
+ * One subscriber that tells each of `subscribers` in turn. An event only one
+ * of them listens to goes straight to it, and one nobody listens to is left
+ * out: the hot path pays for a fan-out only where there is one (measured:
+ * a fan-out of every event to two subscribers cost about 2 % of a JSON
+ * request's CPU).
  */
 export function combineEvents (subscribers: readonly HandoffEvents[]): HandoffEvents {
   if (subscribers.length === 1) return subscribers[0] ?? {}
+  const started = handlers(subscribers, (s) => s.requestStarted)
+  const attempts = handlers(subscribers, (s) => s.attemptStarted)
+  const answers = handlers(subscribers, (s) => s.answerStarted)
+  const failovers = handlers(subscribers, (s) => s.failover)
+  const gone = handlers(subscribers, (s) => s.clientGone)
+  const ended = handlers(subscribers, (s) => s.requestEnded)
   return {
-    requestStarted (request) {
-      for (const s of subscribers) s.requestStarted?.(request)
-    },
-    attemptStarted (request, route) {
-      for (const s of subscribers) s.attemptStarted?.(request, route)
-    },
-    answerStarted (request, route, answer) {
-      let watcher: BodyWatcher | undefined
-      for (const s of subscribers) watcher = watchBoth(watcher, s.answerStarted?.(request, route, answer))
-      return watcher
-    },
-    failover (request, route, from, to) {
-      for (const s of subscribers) s.failover?.(request, route, from, to)
-    },
-    clientGone (request) {
-      for (const s of subscribers) s.clientGone?.(request)
-    }
+    requestStarted: started.length <= 1
+      ? started[0]
+      : (request) => { for (const f of started) f(request) },
+    attemptStarted: attempts.length <= 1
+      ? attempts[0]
+      : (request, route) => { for (const f of attempts) f(request, route) },
+    answerStarted: answers.length <= 1
+      ? answers[0]
+      : (request, route, answer) => {
+          let watcher: BodyWatcher | undefined
+          for (const f of answers) watcher = watchBoth(watcher, f(request, route, answer))
+          return watcher
+        },
+    failover: failovers.length <= 1
+      ? failovers[0]
+      : (request, route, from, to) => { for (const f of failovers) f(request, route, from, to) },
+    clientGone: gone.length <= 1
+      ? gone[0]
+      : (request) => { for (const f of gone) f(request) },
+    requestEnded: ended.length <= 1
+      ? ended[0]
+      : (request) => { for (const f of ended) f(request) }
   }
 }

@@ -37,7 +37,7 @@ import { isEventStream, tapBody, type Dialect } from './body-tap.js'
 import { AttemptControl } from './dispatcher.js'
 import { finalError } from './final-error.js'
 import { watchBoth, type BodyWatcher, type HandoffEvents, type ProxiedRequest } from './handoff-events.js'
-import { classifyError, isBackendFailure, parseRetryAfter } from './outcome.js'
+import { classifyError, isBackendFailure, ownError, parseRetryAfter, UPSTREAM_BUSY } from './outcome.js'
 import { PROXIED_APIS, type ProxyPreHandler } from './prehandler.js'
 import type { RouteState } from './route-state.js'
 import { streamFailureOf } from './stream-failure.js'
@@ -126,7 +126,8 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     const provider = backend.provider
     route.tried.add(backend.key)
     route.attemptStartedAt = performance.now()
-    const control = new AttemptControl(provider.timeoutMs, route.snapshot.config.settings.streamIdleTimeoutMs)
+    const { settings } = route.snapshot.config
+    const control = new AttemptControl(provider.timeoutMs, settings.streamIdleTimeoutMs, provider.id, settings.upstreamQueueTimeoutMs)
     if (attempt.upstream.stream) control.transform = attempt.link.protocol.stream(route.api, { model: backend.model, includeUsage: includeUsage(route.body) })
     route.control = control
     runtime.health.attemptStarted(backend.key, runtime.now())
@@ -310,6 +311,17 @@ export async function registerHandoff (scope: FastifyInstance, runtime: Runtime,
     const route = routeOf(request)
     if (route.clientGone) return
     const { backend } = route
+    // berry's own ends of an attempt (no free connection in time, the
+    // gateway closing) say nothing about the backend: its health is left
+    // alone. Only a busy pool may fail over, to a backend with room.
+    const own = ownError(error)
+    if (own !== undefined) {
+      const busy = own.code === 'BERRY_ERR_UPSTREAM_BUSY'
+      record(route, undefined, busy ? UPSTREAM_BUSY : own.message)
+      if (busy && failOver(request, reply, route, UPSTREAM_BUSY)) return
+      reply.send(busy ? finalError(route, own, error) : own)
+      return
+    }
     const failure = streamFailureOf(error)
     if (failure !== undefined) {
       // It answered 200, then failed before the first token (Anthropic's

@@ -2,7 +2,11 @@
  * How berry judges an upstream answer or error: whether it is the backend's
  * fault (health, failover), and how to say so without leaking addresses.
  */
+import { BerryError } from '../errors.js'
 import { errorCode } from '../json.js'
+
+/** An attempt's result when no connection to its origin came free in time. */
+export const UPSTREAM_BUSY = 'upstream busy'
 
 /**
  * Statuses that say the backend, not the client's request, is at fault:
@@ -50,7 +54,8 @@ const REASONS: Readonly<Record<string, string>> = {
   SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate not trusted',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
   CERT_HAS_EXPIRED: 'TLS certificate expired',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host'
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host',
+  BERRY_ERR_SHUTTING_DOWN: 'the gateway is shutting down'
 }
 
 /** Classifies an error from reply-from, whose `cause` holds undici's error. */
@@ -67,4 +72,22 @@ export function classifyError (error: unknown): ErrorOutcome {
     current = Reflect.get(current, 'cause')
   }
   return { timeout: false, reason: 'connection failed' }
+}
+
+/** The codes berry itself ends an attempt with, neither of them the backend's doing. */
+const OWN_ENDS = new Set(['BERRY_ERR_UPSTREAM_BUSY', 'BERRY_ERR_SHUTTING_DOWN'])
+
+/**
+ * The error berry itself ended an attempt with (connection-wait.ts: no free
+ * connection in time; drain.ts: the gateway closing), found in
+ * reply-from's `cause` chain. Any other error, berry's own included, is
+ * judged as an upstream failure.
+ */
+export function ownError (error: unknown): BerryError | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+    if (current instanceof BerryError) return OWN_ENDS.has(current.code) ? current : undefined
+    current = Reflect.get(current, 'cause')
+  }
+  return undefined
 }

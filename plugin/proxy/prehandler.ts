@@ -7,7 +7,7 @@
 import type { FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { FastifyRequest } from 'fastify'
 import type { Model, PinningPolicy } from '../config/types.js'
-import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed, ResponseElsewhere, ResponseNotFound, RouteNotServed, Unauthenticated } from '../errors.js'
+import { InvalidBody, ModelNotAllowed, ModelNotFound, NoBackendAvailable, PinnedBackendUnavailable, PinningNotAllowed, ResponseElsewhere, ResponseNotFound, RouteNotServed, ShuttingDown, Unauthenticated } from '../errors.js'
 import { isRecord } from '../json.js'
 import type { ResponseStore } from '../responses/response-store.js'
 import type { Runtime } from '../runtime.js'
@@ -72,7 +72,7 @@ function newState (snapshot: Snapshot, user: BerryUser, choice: Choice, requeste
     tried,
     attempts: [],
     attemptStartedAt: 0,
-    control: new AttemptControl(0, 0),
+    control: new AttemptControl(0, 0, '', 0),
     upstreamHeaderNames: [],
     clientGone: false
   }
@@ -102,6 +102,8 @@ export function createPreHandler (runtime: Runtime, routePrefix: string, respons
   }
 
   function route (request: FastifyRequest): Promise<void> | undefined {
+    // Closing (drain.ts): the balancer, or the client, takes it elsewhere.
+    if (runtime.drain.draining) throw ShuttingDown()
     const startedAt = performance.now()
     const body = request.body
     if (!isRecord(body)) throw InvalidBody('The request body must be a JSON object')

@@ -6,7 +6,7 @@
  * does not know (or another user's) is a 404, never a guess.
  */
 import type { FastifyRequest } from 'fastify'
-import { RouteNotFound, ResponseNotFound } from '../errors.js'
+import { RouteNotFound, ResponseNotFound, ShuttingDown } from '../errors.js'
 import { isRecord } from '../json.js'
 import type { ResponseStore } from '../responses/response-store.js'
 import type { Runtime } from '../runtime.js'
@@ -30,6 +30,8 @@ function methodOf (value: string, allowed: ReadonlyArray<Attempt['method']>): At
 
 export function createStoredResponsePreHandler (runtime: Runtime, routePrefix: string, responses: ResponseStore): ProxyPreHandler {
   async function route (request: FastifyRequest): Promise<void> {
+    // Closing (drain.ts): the balancer, or the client, takes it elsewhere.
+    if (runtime.drain.draining) throw ShuttingDown()
     const path = (request.routeOptions.url ?? '').slice(routePrefix.length)
     const shape = STORED_RESPONSE_ROUTES[path]
     const method = shape === undefined ? undefined : methodOf(request.method, shape.methods)
@@ -62,7 +64,7 @@ export function createStoredResponsePreHandler (runtime: Runtime, routePrefix: s
       tried: new Set(),
       attempts: [],
       attemptStartedAt: 0,
-      control: new AttemptControl(0, 0),
+      control: new AttemptControl(0, 0, '', 0),
       upstreamHeaderNames: [],
       clientGone: false
     }

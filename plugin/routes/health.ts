@@ -2,7 +2,9 @@
  * The original system's health routes (shapes in status/health-views.ts):
  * `GET /health` and `GET /v1/health` are public and free of secrets;
  * `GET /admin/health` is for users with the `admin` tag. Each answers 200
- * when every enabled model has a healthy backend, else 503.
+ * when every enabled model has a healthy backend, else 503. While the app
+ * closes, `GET /health` says `draining` (503): balancers stop sending
+ * traffic here (drain.ts).
  */
 import type { FastifyInstance } from 'fastify'
 import { requireAdmin } from '../auth.js'
@@ -11,10 +13,11 @@ import { detailedHealth, healthSummary, simpleHealth, type HealthSummary } from 
 
 /** What GET /health answers (and `app.berry.health()` returns). */
 export function gatewayHealth (runtime: Runtime): HealthSummary {
-  return healthSummary(runtime.snapshot.config, runtime.health, runtime.now())
+  const summary = healthSummary(runtime.snapshot.config, runtime.health, runtime.now())
+  return runtime.drain.draining ? { ...summary, status: 'draining', service_running: false } : summary
 }
 
-const code = (status: 'healthy' | 'unhealthy'): number => status === 'healthy' ? 200 : 503
+const code = (status: HealthSummary['status']): number => status === 'healthy' ? 200 : 503
 
 /** The public routes; `startedAt` (ms, the gateway's clock) gives /v1/health its uptime. */
 export function registerHealthRoutes (scope: FastifyInstance, runtime: Runtime, startedAt: number): void {

@@ -23,7 +23,9 @@ export interface HealthRatio {
 }
 
 export interface HealthSummary {
-  readonly status: 'healthy' | 'unhealthy'
+  /** `draining` (berry's own): the app is closing, requests in flight finish (drain.ts). */
+  readonly status: 'healthy' | 'unhealthy' | 'draining'
+  /** false while draining. */
   readonly service_running: boolean
   readonly summary: {
     readonly provider_health: HealthRatio
