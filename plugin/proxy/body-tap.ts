@@ -13,7 +13,7 @@
  */
 import { errorCode } from '../json.js'
 import { anthropicClient } from '../protocols/claude/client.js'
-import type { BodyTap } from './dispatcher.js'
+import type { BodyTap } from './attempt-control.js'
 import type { BodyWatcher } from './handoff-events.js'
 import { classifyError } from './outcome.js'
 import { streamFailureOf } from './stream-failure.js'

@@ -24,7 +24,7 @@
  */
 import type { Duplex } from 'node:stream'
 import { UpstreamBusy } from '../errors.js'
-import type { AttemptControl, CallbackHandler } from './dispatcher.js'
+import type { AttemptControl, CallbackHandler } from './attempt-control.js'
 
 type Abort = (reason?: Error) => void
 

@@ -20,7 +20,7 @@
  * untouched, as in AttemptHandler.
  */
 import type { StreamConverter } from '../protocols/types.js'
-import { connectAttempt, type Abort, type AttemptControl, type CallbackHandler } from './dispatcher.js'
+import { connectAttempt, type Abort, type AttemptControl, type CallbackHandler } from './attempt-control.js'
 import { UpstreamStreamFailed } from './stream-failure.js'
 
 interface HeldHeaders {

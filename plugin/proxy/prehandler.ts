@@ -20,7 +20,7 @@ import { kRoute, kUser } from '../symbols.js'
 import { hasTag, type BerryUser } from '../user.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js'
 import { chooseAttempt, prepareAttempt, type Attempt } from './attempt.js'
-import { AttemptControl } from './dispatcher.js'
+import { AttemptControl } from './attempt-control.js'
 import type { RouteState } from './route-state.js'
 
 function mayPin (user: BerryUser, policy: PinningPolicy): boolean {

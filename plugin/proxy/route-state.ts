@@ -8,7 +8,7 @@ import type { Api } from '../protocols/types.js'
 import type { Snapshot } from '../snapshot.js'
 import type { BerryUser } from '../user.js'
 import type { Attempt } from './attempt.js'
-import type { AttemptControl } from './dispatcher.js'
+import type { AttemptControl } from './attempt-control.js'
 
 export interface AttemptRecord {
   readonly provider: string

@@ -14,7 +14,7 @@ import { userMayUse } from '../select/lookup.js'
 import { mayUseBackend } from '../select/tags.js'
 import { kRoute, kUser } from '../symbols.js'
 import { storedResponseAttempt, type Attempt } from './attempt.js'
-import { AttemptControl } from './dispatcher.js'
+import { AttemptControl } from './attempt-control.js'
 import type { ProxyPreHandler } from './prehandler.js'
 
 /** Each route (after `/v1`) and the methods it answers. */

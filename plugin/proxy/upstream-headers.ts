@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import { kAttempt } from '../symbols.js'
-import type { AttemptControl } from './dispatcher.js'
+import type { AttemptControl } from './attempt-control.js'
 
 /** Client headers worth passing on; everything else is dropped. */
 export const FORWARDED_REQUEST_HEADERS: readonly string[] = [
