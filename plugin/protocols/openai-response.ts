@@ -31,32 +31,60 @@ export function berryUsage (usage: CompletionUsage): Usage {
   return { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens }
 }
 
+/** A chunk as ChunkWriter writes it: OpenAI's, with berry's delta (reasoning, Gemini's extras). */
+export type Chunk = Omit<ChatCompletionChunk, 'choices'> & { choices: Array<Omit<ChatCompletionChunk.Choice, 'delta'> & { delta: ChunkDelta }> }
+
 /** Writes the chunks of one streamed answer; `id` and `model` may be learned from the first upstream event. */
 export class ChunkWriter {
-  id: string
-  model: string
+  #id: string
+  #model: string
   readonly #created: number
+  /** The serialised fields every chunk shares, up to its delta; made anew when `id` or `model` change. */
+  #head: string | undefined
 
   constructor (id: string, model: string, created: number) {
-    this.id = id
-    this.model = model
+    this.#id = id
+    this.#model = model
     this.#created = created
   }
 
+  get id (): string { return this.#id }
+  set id (value: string) {
+    this.#id = value
+    this.#head = undefined
+  }
+
+  get model (): string { return this.#model }
+  set model (value: string) {
+    this.#model = value
+    this.#head = undefined
+  }
+
+  /**
+   * `dataEvent(chunk)` of the chunk `chunkOf` builds, with the fields every
+   * chunk shares serialised once: only the delta is new in each. Profiled,
+   * serialising the whole chunk was a tenth of a converted stream's CPU.
+   * test/protocols/chunk-writer.test.ts holds the two equal byte for byte.
+   */
   delta (delta: ChunkDelta, finish: FinishReason | null = null): string {
-    const chunk: Omit<ChatCompletionChunk, 'choices'> & { choices: Array<Omit<ChatCompletionChunk.Choice, 'delta'> & { delta: ChunkDelta }> } = {
-      id: this.id,
+    this.#head ??= `data: {"id":${JSON.stringify(this.#id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.#created)},"model":${JSON.stringify(this.#model)},"choices":[{"index":0,"delta":`
+    return `${this.#head}${JSON.stringify(delta)},"finish_reason":${JSON.stringify(finish)},"logprobs":null}]}\n\n`
+  }
+
+  /** The chunk `delta` writes, as an object. */
+  chunkOf (delta: ChunkDelta, finish: FinishReason | null = null): Chunk {
+    return {
+      id: this.#id,
       object: 'chat.completion.chunk',
       created: this.#created,
-      model: this.model,
+      model: this.#model,
       choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }]
     }
-    return dataEvent(chunk)
   }
 
   /** The last chunk asked for with `stream_options.include_usage`. */
   usage (usage: CompletionUsage): string {
-    const chunk: ChatCompletionChunk = { id: this.id, object: 'chat.completion.chunk', created: this.#created, model: this.model, choices: [], usage }
+    const chunk: ChatCompletionChunk = { id: this.#id, object: 'chat.completion.chunk', created: this.#created, model: this.#model, choices: [], usage }
     return dataEvent(chunk)
   }
 }
