@@ -2,7 +2,7 @@
 // first; `npm run bench` does), with Fastify's logger off.
 //
 //   node benchmarks/berry-server.mjs --upstream=http://127.0.0.1:PORT [--dist=DIR] [--status]
-//        [--connections=N] [--http2] [--ca=FILE]
+//        [--connections=N] [--http2] [--ca=FILE] [--protocols]
 //
 // `--dist` loads another build of berry (default: the repository's dist/),
 // which is how benchmarks/ab.mjs compares a change against the current code.
@@ -13,7 +13,12 @@
 //
 // One public model, `bench-model`, with two weighted backends (3:1) on two
 // providers that both point at the same origin, so load balancing runs its
-// full path while the origin stays one process. Prints `{"port": N}`.
+// full path while the origin stays one process. `--protocols` adds two
+// models of one backend each for the conversion scenario: `bench-passthrough`
+// (OpenAI protocol, relayed as it comes) and `bench-claude` (a Claude
+// provider on the origin's `/v1/messages`, converted both ways); builds from
+// before provider protocols reject that config, so it is off by default
+// (benchmarks/ab.mjs compares against old builds). Prints `{"port": N}`.
 import Fastify from 'fastify'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -57,6 +62,29 @@ provider = "bench_beta"
 model = "bench-model"
 weight = 1.0
 
+${args.protocols === true
+  ? `[providers.bench_claude]
+name = "Bench Claude"
+base_url = "${args.upstream}"
+api_key = "sk-bench-claude"
+backend_type = "claude"
+models = ["claude-bench"]
+
+[models.bench_passthrough]
+name = "bench-passthrough"
+
+[[models.bench_passthrough.backends]]
+provider = "bench_alpha"
+model = "bench-model"
+
+[models.bench_claude]
+name = "bench-claude"
+
+[[models.bench_claude.backends]]
+provider = "bench_claude"
+model = "claude-bench"
+`
+  : ''}
 [users.bench]
 name = "Bench user"
 token = "${BENCH_TOKEN}"

@@ -6,6 +6,10 @@
 // POST /v1/chat/completions and /v1/completions answer a small
 // chat.completion JSON document, or, when the body has `"stream": true`, an
 // SSE stream of `--chunks` chunk events `--delay` ms apart and `[DONE]`.
+// POST /v1/messages answers as Anthropic's Messages API does: a message, or
+// its event stream with `--chunks` text deltas (message_start and
+// content_block_start in the first write, the closing three events in the
+// last, as Anthropic's own streams arrive).
 // A request body may override both with `bench_chunks` / `bench_delay_ms`
 // (berry and the bare proxy pass the body through), so one origin serves
 // every scenario. With `--cert`/`--key` it is node:http2's secure server,
@@ -37,16 +41,39 @@ const chunkEvent = (i) => `data: ${JSON.stringify({
   model: 'bench-model',
   choices: [{ index: 0, delta: { content: `token${i} ` }, finish_reason: null }]
 })}\n\n`
+const anthropicEvent = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`
+const message = JSON.stringify({
+  id: 'msg_bench',
+  type: 'message',
+  role: 'assistant',
+  model: 'claude-bench',
+  content: [{ type: 'text', text: 'Hello from the benchmark origin.' }],
+  stop_reason: 'end_turn',
+  stop_sequence: null,
+  usage: { input_tokens: 9, output_tokens: 7 }
+})
+const anthropicStart = anthropicEvent('message_start', {
+  message: { id: 'msg_bench', type: 'message', role: 'assistant', model: 'claude-bench', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 9, output_tokens: 1 } }
+}) + anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })
+const anthropicEnd = (chunks) => anthropicEvent('content_block_stop', { index: 0 }) +
+  anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: chunks } }) +
+  anthropicEvent('message_stop', {})
+const anthropicDeltas = []
+for (let i = 0; i < 64; i++) anthropicDeltas.push(anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: `token${i} ` } }))
 const chunkCache = []
 for (let i = 0; i < 64; i++) chunkCache.push(chunkEvent(i))
 const DONE = 'data: [DONE]\n\n'
 
-function sendJson (res) {
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) })
-  res.end(completion)
+/** What each API's stream writes: an opening write (if any), one write per token, the closing write. */
+const OPENAI_STREAM = { head: undefined, tokens: chunkCache, tail: () => DONE }
+const ANTHROPIC_STREAM = { head: anthropicStart, tokens: anthropicDeltas, tail: anthropicEnd }
+
+function sendJson (res, text) {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
 }
 
-function sendStream (res, chunks, delay) {
+function sendStream (res, chunks, delay, shape) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
   let i = 0
   let timer
@@ -58,16 +85,17 @@ function sendStream (res, chunks, delay) {
   const next = () => {
     if (closed) return
     if (i >= chunks) {
-      res.end(DONE)
+      res.end(shape.tail(chunks))
       return
     }
-    res.write(chunkCache[i % chunkCache.length])
+    res.write(shape.tokens[i % shape.tokens.length])
     i++
     // delay 0 still yields between chunks so each one is its own write, as
     // a real token stream would be.
     if (delay > 0) timer = setTimeout(next, delay)
     else setImmediate(next)
   }
+  if (shape.head !== undefined) res.write(shape.head)
   next()
 }
 
@@ -88,8 +116,9 @@ function handle (req, res) {
       res.end('{"error":{"message":"bad json"}}')
       return
     }
-    if (body.stream === true) sendStream(res, Number(body.bench_chunks ?? defaultChunks), Number(body.bench_delay_ms ?? defaultDelay))
-    else sendJson(res)
+    const anthropic = req.url === '/v1/messages'
+    if (body.stream === true) sendStream(res, Number(body.bench_chunks ?? defaultChunks), Number(body.bench_delay_ms ?? defaultDelay), anthropic ? ANTHROPIC_STREAM : OPENAI_STREAM)
+    else sendJson(res, anthropic ? message : completion)
   })
 }
 

@@ -2,7 +2,7 @@
 // autocannon load, then the profile's self time is summed by function and by
 // package (berry, fastify, reply-from, http-proxy, undici, Node core, GC).
 //
-//   npm run build && node benchmarks/profile.mjs [--duration=20] [--kind=json|sse|pinned] [--server=berry|bare] [--dist=DIR]
+//   npm run build && node benchmarks/profile.mjs [--duration=20] [--kind=json|sse|pinned|claude|passthrough] [--server=berry|bare] [--dist=DIR]
 //
 // Prints the shares and the top functions; writes the summary to
 // benchmarks/results/profile-<server>[-<dist>]-<kind>.json and keeps the raw
@@ -83,14 +83,17 @@ async function main () {
   mkdirSync(profileDir, { recursive: true })
   const origin = await startNode('origin', join(here, 'origin.mjs'), { cpu: pin ? 0 : undefined })
   const script = serverName === 'bare' ? 'bare-proxy.mjs' : 'berry-server.mjs'
+  const protocols = kind === 'claude' || kind === 'passthrough'
   const spawnedAt = performance.now()
   const server = await startNode(serverName, join(here, script), {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
-    args: [`--upstream=${origin.url}`, ...(typeof args.dist === 'string' ? [`--dist=${args.dist}`] : [])],
+    args: [`--upstream=${origin.url}`, ...(typeof args.dist === 'string' ? [`--dist=${args.dist}`] : []), ...(protocols ? ['--protocols'] : [])],
     cpu: pin ? 1 : undefined
   })
-  const body = { model: MODEL, messages: [{ role: 'user', content: 'Say hello to the benchmark, please.' }], max_tokens: 16 }
-  if (kind === 'sse') body.stream = true
+  // claude and passthrough: the convert scenario's two single-backend streams (run.mjs).
+  const model = kind === 'claude' ? 'bench-claude' : kind === 'passthrough' ? 'bench-passthrough' : MODEL
+  const body = { model, messages: [{ role: 'user', content: 'Say hello to the benchmark, please.' }], max_tokens: 16 }
+  if (kind === 'sse' || protocols) body.stream = true
   if (kind === 'pinned') body.backend = 'bench_beta'
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` }
   const target = { url: `${server.url}/v1/chat/completions`, headers, body: JSON.stringify(body), connections: 50 }

@@ -12,7 +12,7 @@
 // off; with fewer than two cores or no taskset it is off anyway.
 //
 // Flags: --quick (short runs, under 2 minutes with the build)
-//        --only=json,sse,streams,streams10k,soak   --rounds=N   --duration=S
+//        --only=json,sse,convert,streams,streams10k,soak   --rounds=N   --duration=S
 //        --mass-streams=N   (streams10k: how many; default 10,000)
 //        --soak-requests=N   --no-pin
 //        --berry-dist=DIR   (another build of berry; results get its name)
@@ -31,7 +31,8 @@ import { check, load } from './lib/load.mjs'
 import { canPin, freePort, pinSelf, startNode, stopAll } from './lib/processes.mjs'
 import { readPeakRssKb, rssTrend, startRssSampler } from './lib/rss-sampler.mjs'
 import { runStreams } from './lib/streams.mjs'
-import { formatMassStreams, formatRatios, formatScenario, formatSoak } from './lib/table.mjs'
+import { formatConvert, formatMassStreams, formatRatios, formatScenario, formatSoak } from './lib/table.mjs'
+import { measureTtfb } from './lib/ttfb.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -59,9 +60,11 @@ const settings = {
   massStreams: Number(args['mass-streams'] ?? (quick ? 1000 : 10_000)),
   massStreamsChunks: quick ? 5 : 20,
   massStreamsDelayMs: 1000,
-  massStreamsRampMs: quick ? 1000 : 10_000
+  massStreamsRampMs: quick ? 1000 : 10_000,
+  // convert: streams one at a time for the time to first byte, per target.
+  ttfbSamples: quick ? 50 : 300
 }
-const scenarios = typeof args.only === 'string' ? args.only.split(',') : ['json', 'sse', 'streams', 'streams10k', 'soak']
+const scenarios = typeof args.only === 'string' ? args.only.split(',') : ['json', 'sse', 'convert', 'streams', 'streams10k', 'soak']
 
 const cores = availableParallelism()
 const pin = args['no-pin'] !== true && canPin(cores)
@@ -135,15 +138,14 @@ function log (line) {
 }
 
 /** Runs one scenario over every target, rounds interleaved so drift hits all alike. */
-async function runScenario (name, servers, { connections, durationS, rounds, sse, chunks }) {
-  const targets = targetsFor(servers, name)
+async function runScenario (name, servers, { connections, durationS, rounds, sse, chunks, targets = targetsFor(servers, name) }) {
   const results = {}
   for (const target of targets) {
     if (target.server.failed !== undefined) {
       results[target.id] = { label: target.label, failed: target.server.failed }
       continue
     }
-    const verdict = await check({ url: target.url, headers: target.headers, body: target.body, sse, chunks })
+    const verdict = await check({ url: target.url, headers: target.headers, body: target.body, sse, chunks, content: target.content })
     if (!verdict.ok) {
       const detail = target.server.tail?.().filter((l) => /error/i.test(l)).at(-1)
       results[target.id] = { label: target.label, failed: verdict.reason + (detail === undefined ? '' : ` (server log: ${detail.trim().slice(0, 120)})`) }
@@ -177,6 +179,38 @@ async function runScenario (name, servers, { connections, durationS, rounds, sse
     if (entry.runs !== undefined) entry.summary = combine(entry.runs)
   }
   return { connections, durationS, rounds, results }
+}
+
+/** The text every stream of the origin carries (`token0 token1 ...`). */
+const streamText = (chunks) => Array.from({ length: chunks }, (_, i) => `token${i} `).join('')
+
+/**
+ * convert: the same 20-token stream through berry twice, from an OpenAI
+ * backend relayed as it comes and from a Claude backend converted event by
+ * event, in a berry of its own (`--protocols`). CPU per stream under load
+ * (autocannon, as the other scenarios), then the time to the first byte one
+ * stream at a time.
+ */
+async function runConvert (originUrl) {
+  const berry = await startNode('berry (protocols)', join(here, 'berry-server.mjs'), { args: [...berryArgs(originUrl), '--protocols'], cpu: SUT_CPU })
+  try {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` }
+    const url = berry.url + '/v1/chat/completions'
+    const content = streamText(settings.sseChunks)
+    const stream = (model) => JSON.stringify({ model, messages: [PROMPT], max_tokens: 16, stream: true })
+    const targets = [
+      { id: 'passthrough', label: 'berry, OpenAI backend (passed through)', server: berry, url, headers, body: stream('bench-passthrough'), content },
+      { id: 'claude', label: 'berry, Claude backend (converted)', server: berry, url, headers, body: stream('bench-claude'), content }
+    ]
+    const scenario = await runScenario('convert', { berry }, { connections: settings.connections, durationS: settings.durationS, rounds: settings.rounds, sse: true, chunks: settings.sseChunks, targets })
+    if (Object.values(scenario.results).every((r) => r.failed === undefined)) {
+      scenario.ttfb = await measureTtfb(targets, { samples: settings.ttfbSamples })
+      log(`  convert ttfb: ${Object.entries(scenario.ttfb).map(([id, t]) => `${id} p50 ${t.p50.toFixed(2)} ms, p90 ${t.p90.toFixed(2)} ms`).join('; ')}`)
+    }
+    return scenario
+  } finally {
+    await berry.stop()
+  }
 }
 
 async function runSoak (originUrl) {
@@ -339,6 +373,7 @@ function tablesFor (out) {
   const { settings: set, scenarios: sc } = out
   if (sc.json !== undefined) tables.push(formatScenario(`JSON chat completion, ${set.connections} connections`, sc.json))
   if (sc.sse !== undefined) tables.push(formatScenario(`SSE stream of ${set.sseChunks} chunks, ${set.connections} connections`, sc.sse))
+  if (sc.convert !== undefined) tables.push(formatConvert(`One SSE stream of ${set.sseChunks} tokens, passed through and converted from Anthropic's Messages API, ${set.connections} connections`, sc.convert))
   if (sc.streams !== undefined) tables.push(formatScenario(`${set.manyStreams} concurrent SSE streams, ${set.manyStreamsChunks} chunks ${set.manyStreamsDelayMs} ms apart`, sc.streams))
   if (sc.streams10k !== undefined) tables.push(formatMassStreams(sc.streams10k))
   if (sc.soak !== undefined) tables.push(formatSoak(sc.soak))
@@ -367,7 +402,7 @@ async function main () {
   log(`berry benchmarks (${mode}): ${info.nproc} cores, ${info.cpu}, Node ${info.node}; pinning ${pin ? 'on (load generator + origin on CPU 0, server under test on CPU 1)' : 'off'}`)
 
   const origin = await startNode('origin', join(here, 'origin.mjs'), { args: [`--chunks=${settings.sseChunks}`], cpu: ORIGIN_CPU })
-  const needsServers = scenarios.some((s) => s !== 'soak' && s !== 'streams10k')
+  const needsServers = scenarios.some((s) => s !== 'soak' && s !== 'streams10k' && s !== 'convert')
   const servers = { origin }
   if (needsServers) {
     servers.direct = await startNode('origin (direct)', join(here, 'origin.mjs'), { args: [`--chunks=${settings.sseChunks}`], cpu: SUT_CPU })
@@ -383,6 +418,8 @@ async function main () {
       out.scenarios.json = await runScenario('json', servers, { connections: settings.connections, durationS: settings.durationS, rounds: settings.rounds, sse: false })
     } else if (name === 'sse') {
       out.scenarios.sse = await runScenario('sse', servers, { connections: settings.connections, durationS: settings.durationS, rounds: settings.rounds, sse: true, chunks: settings.sseChunks })
+    } else if (name === 'convert') {
+      out.scenarios.convert = await runConvert(origin.url)
     } else if (name === 'streams') {
       out.scenarios.streams = await runScenario('streams', servers, { connections: settings.manyStreams, durationS: settings.streamsDurationS, rounds: 1, sse: true, chunks: settings.manyStreamsChunks })
     } else if (name === 'streams10k') {
@@ -390,7 +427,7 @@ async function main () {
     } else if (name === 'soak') {
       out.scenarios.soak = await runSoak(origin.url)
     } else {
-      throw new Error(`unknown scenario '${name}' (json, sse, streams, streams10k, soak)`)
+      throw new Error(`unknown scenario '${name}' (json, sse, convert, streams, streams10k, soak)`)
     }
   }
   await stopAll()

@@ -43,7 +43,7 @@ export async function load ({ url, headers, body, requests, connections, duratio
  * One request with the scenario's exact headers and body: a target that
  * answers it wrongly is reported as failed with the reason, not measured.
  */
-export async function check ({ url, headers, body, sse, chunks }) {
+export async function check ({ url, headers, body, sse, chunks, content }) {
   let response
   try {
     response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) })
@@ -62,6 +62,12 @@ export async function check ({ url, headers, body, sse, chunks }) {
   }
   const events = text.split('\n\n').filter((e) => e.startsWith('data: '))
   if (events.at(-1) !== 'data: [DONE]') return { ok: false, reason: `stream did not end with [DONE]: ${text.slice(-120)}` }
+  // A converted stream has chunks of its own (the role, the finish reason):
+  // what must arrive whole is the text.
+  if (content !== undefined) {
+    const got = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)).choices?.[0]?.delta?.content ?? '').join('')
+    return got === content ? { ok: true } : { ok: false, reason: `expected the text ${JSON.stringify(content.slice(0, 40))}..., got ${JSON.stringify(got.slice(0, 80))}` }
+  }
   if (events.length !== chunks + 1) return { ok: false, reason: `expected ${chunks} chunks, got ${events.length - 1}` }
   return { ok: true }
 }

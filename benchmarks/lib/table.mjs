@@ -29,6 +29,46 @@ export function formatScenario (title, scenario) {
   return lines.join('\n')
 }
 
+/** Issue 13's goals for a converted stream beside the same stream passed through. */
+export const CONVERT_GOALS = { cpuRatio: 1.3, ttfbGapMs: 1 }
+
+/** The convert scenario: the load table, then time to first byte one stream at a time. */
+export function formatConvert (title, scenario) {
+  const lines = [formatScenario(title, scenario)]
+  if (scenario.ttfb !== undefined) {
+    lines.push('Time to first byte, one stream at a time:', '', '| target | p50 ms | p90 ms | streams |', '|---|---:|---:|---:|')
+    for (const [id, t] of Object.entries(scenario.ttfb)) {
+      lines.push(`| ${scenario.results[id]?.label ?? id} | ${fmt(t.p50, 2)} | ${fmt(t.p90, 2)} | ${fmt(t.samples)} |`)
+    }
+    lines.push('')
+  }
+  return lines.join('\n')
+}
+
+/** The convert scenario's two goals, with the figures they are judged on. */
+function convertGoals (convert, goals) {
+  const lines = []
+  const pass = convert.results.passthrough?.runs
+  const claude = convert.results.claude?.runs
+  if (pass === undefined || claude === undefined) {
+    lines.push(`Claude conversion: not measured (${convert.results.claude?.failed ?? convert.results.passthrough?.failed ?? 'not run'})`)
+    return lines
+  }
+  // Paired per round, as the other ratios.
+  const cpu = median(claude.map((run, i) => pass[i] === undefined ? NaN : run.cpuUsPerRequest / pass[i].cpuUsPerRequest))
+  const cpuOk = cpu !== undefined && cpu <= CONVERT_GOALS.cpuRatio
+  goals[`convert: CPU per stream, Claude conversion ÷ passthrough ≤ ${CONVERT_GOALS.cpuRatio}`] = { value: cpu, pass: cpuOk }
+  lines.push(`CPU per stream, Claude conversion ÷ passthrough: ${fmt(cpu, 2)} (goal ≤ ${CONVERT_GOALS.cpuRatio})${ok(cpuOk)}`)
+  const t = convert.ttfb
+  if (t?.claude !== undefined && t.passthrough !== undefined) {
+    const gap = t.claude.p50 - t.passthrough.p50
+    const gapOk = gap <= CONVERT_GOALS.ttfbGapMs
+    goals[`convert: time to first byte within ${CONVERT_GOALS.ttfbGapMs} ms of the passthrough's (p50)`] = { value: gap, pass: gapOk }
+    lines.push(`Time to first byte, Claude conversion − passthrough (p50): ${gap >= 0 ? '+' : ''}${fmt(gap, 2)} ms (goal ≤ ${CONVERT_GOALS.ttfbGapMs} ms)${ok(gapOk)}`)
+  }
+  return lines
+}
+
 /** The issue's goals for the 10,000-stream scenario. */
 export const MASS_GOALS = { p99OverOriginMs: 1000, peakRssMb: 1536 }
 
@@ -155,6 +195,7 @@ export function formatRatios (scenarios) {
   }
   const lines = kinds.length > 0 ? ['**Ratios (same run)**', '', ...rows, ''] : []
 
+  if (scenarios.convert !== undefined) lines.push(...convertGoals(scenarios.convert, goals), '')
   const streams = scenarios.streams?.results.berry
   if (streams !== undefined) {
     const pass = streams.summary !== undefined && streams.summary.failures === 0 && streams.summary.requests > 0
