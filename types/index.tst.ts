@@ -279,7 +279,8 @@ describe('the records a host reads', () => {
   test('HealthSummary (GET /health, app.berry.health())', () => {
     type Ratio = { readonly total: number, readonly healthy: number, readonly ratio: number }
     expect<HealthSummary>().type.toBe<{
-      readonly status: 'healthy' | 'unhealthy'
+      // `draining` while app.close() lets requests in flight finish.
+      readonly status: 'healthy' | 'unhealthy' | 'draining'
       readonly service_running: boolean
       readonly summary: { readonly provider_health: Ratio, readonly model_health: Ratio }
       readonly timestamp: string
