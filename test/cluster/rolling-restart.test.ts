@@ -12,66 +12,13 @@
  * errors and does the same (`error`).
  */
 import t from 'tap'
-import { TOKEN } from '../helpers/berry.js'
-import { nginxBinary, startCluster, type Instance } from '../helpers/nginx-cluster.js'
 import { gatewayConfig } from '../helpers/config.js'
-import { json, sse, startUpstream, type Behaviour } from '../helpers/fake-upstream.js'
+import { startUpstream } from '../helpers/fake-upstream.js'
+import { nginxBinary, startCluster, type Instance } from '../helpers/nginx-cluster.js'
+import { answer, headers, jsonRequest, newTally, sseRequest, steadyLoad } from '../helpers/steady-load.js'
 
 const nginx = nginxBinary()
 const skip = nginx === undefined ? 'nginx is not installed (apt-get install nginx; .ci/run does): the cluster test cannot run' : false
-
-const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
-const SSE_CHUNKS = 6
-
-interface Tally { json: number, sse: number, failures: string[] }
-
-/** One JSON request, checked end to end; a failure is described, not thrown. */
-async function jsonRequest (url: string, tally: Tally, n: number): Promise<void> {
-  try {
-    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `json ${n}` }] }) })
-    const text = await res.text()
-    if (res.status !== 200 || JSON.parse(text).choices?.[0]?.message?.content !== 'pong') tally.failures.push(`JSON ${n}: ${res.status} ${text.slice(0, 200)}`)
-    else tally.json++
-  } catch (err) {
-    tally.failures.push(`JSON ${n}: ${String(err)}`)
-  }
-}
-
-/** One stream, checked: every chunk, then [DONE], no error event. */
-async function sseRequest (url: string, tally: Tally, n: number): Promise<void> {
-  try {
-    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: `sse ${n}` }] }) })
-    const text = await res.text()
-    const chunks = text.match(/"content":"c\d+"/g)?.length ?? 0
-    if (res.status !== 200 || chunks !== SSE_CHUNKS || !text.endsWith('data: [DONE]\n\n') || text.includes('"error"')) {
-      tally.failures.push(`SSE ${n}: ${res.status}, ${chunks} chunks: ${text.slice(-200)}`)
-    } else {
-      tally.sse++
-    }
-  } catch (err) {
-    tally.failures.push(`SSE ${n}: ${String(err)}`)
-  }
-}
-
-/** `workers` loops of `request` until `stop()`; resolves when the last one ends. */
-function steadyLoad (workers: number, request: (n: number) => Promise<void>): { stop: () => Promise<void> } {
-  const state = { running: true, n: 0 }
-  const loops = Array.from({ length: workers }, async () => {
-    while (state.running) await request(state.n++)
-  })
-  return {
-    async stop () {
-      state.running = false
-      await Promise.all(loops)
-    }
-  }
-}
-
-/** JSON or, for `"stream": true`, a stream of SSE_CHUNKS chunks 100 ms apart. */
-const answer: Behaviour = (req, res, received) => {
-  if (received.json?.stream === true) sse({ chunks: SSE_CHUNKS, delayMs: 100 })(req, res, received)
-  else json()(req, res, received)
-}
 
 /** Opens a stream on one instance, past nginx, and reads its first chunk: it is in flight. */
 async function streamInFlight (instance: Instance): Promise<Promise<string>> {
@@ -95,7 +42,7 @@ t.test('a rolling restart under JSON and SSE load loses no request', { skip }, a
   const upstream = await startUpstream(answer)
   t.teardown(() => upstream.close())
   const cluster = await startCluster(t, { config: gatewayConfig({ providers: { a: upstream.origin } }), instances: 3, failTimeout: '1s' })
-  const tally: Tally = { json: 0, sse: 0, failures: [] }
+  const tally = newTally()
   const load = [
     steadyLoad(6, (n) => jsonRequest(cluster.url, tally, n)),
     steadyLoad(8, (n) => sseRequest(cluster.url, tally, n))
