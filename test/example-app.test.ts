@@ -6,6 +6,7 @@ import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { renameSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { watchOutput } from './helpers/child-process.js'
 import { json, startUpstream } from './helpers/fake-upstream.js'
 
 const root = resolve(import.meta.dirname, '..')
@@ -23,28 +24,10 @@ interface App {
 async function start (t: Test, env: Record<string, string>): Promise<App> {
   const child = spawn(process.execPath, [server], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill('SIGKILL') })
-  let out = ''
-  const waiting = new Set<() => void>()
-  const collect = (c: Buffer): void => {
-    out += c.toString()
-    for (const check of waiting) check()
-  }
-  child.stdout!.on('data', collect)
-  child.stderr!.on('data', collect)
-  const printed = (pattern: RegExp, ms = 30_000): Promise<string> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { waiting.delete(check); reject(new Error(`no ${pattern} in the output within ${ms} ms:\n${out}`)) }, ms)
-    function check (): void {
-      if (!pattern.test(out)) return
-      clearTimeout(timer)
-      waiting.delete(check)
-      resolve(out)
-    }
-    waiting.add(check)
-    check()
-  })
+  const { output, printed } = watchOutput(child, 'the example app')
   // Generous: a loaded 2-core CI machine can take seconds to start Node.
   const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(await printed(/Server listening at http:\/\/127\.0\.0\.1:\d+/))
-  return { child, base: match![1]!, output: () => out, printed }
+  return { child, base: match![1]!, output, printed }
 }
 
 t.test('the embedded demo answers a curl at once, JSON and SSE', async (t) => {

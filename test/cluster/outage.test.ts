@@ -13,7 +13,8 @@ import { ADMIN_TOKEN, startBerry, TOKEN, type RunningBerry } from '../helpers/be
 import { chat, metricValue, requestsLogged, within } from '../helpers/cluster.js'
 import { DEFAULT_USERS, gatewayConfig } from '../helpers/config.js'
 import { json, startUpstream, status } from '../helpers/fake-upstream.js'
-import { freePort, redisServerAvailable, startRedis } from '../helpers/redis-server.js'
+import { freePort } from '../helpers/child-process.js'
+import { redisServerAvailable, startRedis } from '../helpers/redis-server.js'
 import { COMMAND_TIMEOUT_MS } from '../../plugin/cluster/redis-link.js'
 
 const skip = redisServerAvailable() ? false : 'redis-server is not installed: the cluster tests need it (apt-get install redis-server)'

@@ -22,21 +22,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer, Socket, type AddressInfo } from 'node:net'
+import { Socket } from 'node:net'
 import { join, resolve } from 'node:path'
+import { freePort, watchOutput } from './child-process.js'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
 const root = resolve(import.meta.dirname, '..', '..')
 export const EXAMPLE_APP = join(root, 'dist', 'example-app', 'server.js')
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 /** The nginx binary, or undefined when nginx is not installed. */
 export function nginxBinary (): string | undefined {
@@ -82,30 +75,12 @@ export async function startInstance (t: Teardown, options: InstanceOptions): Pro
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     return exited
   })
-  let out = ''
-  const waiting = new Set<() => void>()
-  const collect = (chunk: Buffer): void => {
-    out += chunk.toString('utf8')
-    for (const check of waiting) check()
-  }
-  child.stdout?.on('data', collect)
-  child.stderr?.on('data', collect)
-  const printed = (pattern: RegExp, ms = 30_000): Promise<string> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { waiting.delete(check); reject(new Error(`no ${pattern} in the output of instance ${options.index ?? 0} within ${ms} ms:\n${out}`)) }, ms)
-    function check (): void {
-      if (!pattern.test(out)) return
-      clearTimeout(timer)
-      waiting.delete(check)
-      resolve(out)
-    }
-    waiting.add(check)
-    check()
-  })
+  const { output, printed } = watchOutput(child, `instance ${options.index ?? 0}`)
   await Promise.race([
     printed(/Server listening at http:\/\/127\.0\.0\.1:\d+/),
-    exited.then(({ code }) => { throw new Error(`instance ${options.index ?? 0} exited with ${code} before listening:\n${out}`) })
+    exited.then(({ code }) => { throw new Error(`instance ${options.index ?? 0} exited with ${code} before listening:\n${output()}`) })
   ])
-  return { index: options.index ?? 0, port, url: `http://127.0.0.1:${port}`, child, output: () => out, printed, exited }
+  return { index: options.index ?? 0, port, url: `http://127.0.0.1:${port}`, child, output, printed, exited }
 }
 
 export interface NginxOptions {

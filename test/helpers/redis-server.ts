@@ -5,7 +5,7 @@
  * started again on the same port and dir comes back with its data.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer, type AddressInfo } from 'node:net'
+import { freePort } from './child-process.js'
 
 export interface RedisServer {
   readonly url: string
@@ -31,14 +31,6 @@ export interface RedisServerOptions {
 export function redisServerAvailable (): boolean {
   const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' })
   return probe.error === undefined && probe.status === 0
-}
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 function stopped (child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
