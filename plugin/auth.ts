@@ -90,24 +90,23 @@ export function authenticationHook (tokens: () => TokenTable, hook: Authenticate
 export const ACCEPTS_API_KEY = 'berryAcceptsApiKey'
 
 /**
- * The caller's token as sent: `Authorization: Bearer <token>`, or, on
- * Anthropic's routes only, the way its clients send a key (Claude Code, the
- * Anthropic SDK): `x-api-key: <token>`. The header text itself is the cache
- * key below.
+ * On Anthropic's routes only, the caller's token the way its clients send a
+ * key (Claude Code, the Anthropic SDK): `x-api-key: <token>`.
  */
-function credentialOf (request: FastifyRequest): { header: string | undefined, token: string | undefined } {
-  const authorization = request.headers.authorization
-  if (authorization !== undefined) return { header: authorization, token: bearerToken(authorization) }
+function apiKeyOf (request: FastifyRequest): string | undefined {
   const config: unknown = request.routeOptions.config
-  if (!isRecord(config) || config[ACCEPTS_API_KEY] !== true) return { header: undefined, token: undefined }
+  if (!isRecord(config) || config[ACCEPTS_API_KEY] !== true) return undefined
   const key = request.headers['x-api-key']
-  if (typeof key !== 'string' || key === '' || /\s/.test(key)) return { header: undefined, token: undefined }
-  return { header: `x-api-key ${key}`, token: key }
+  if (typeof key !== 'string' || key === '' || /\s/.test(key)) return undefined
+  return key
 }
 
-/** The caller by its token from `[users]` (Bearer, or `x-api-key`), or throws the 401. */
+/** The caller by its token from `[users]` (`Authorization: Bearer`, or `x-api-key`), or throws the 401. */
 export function authenticateBearer (request: FastifyRequest, tokens: TokenTable): BerryUser {
-  const { header, token } = credentialOf(request)
+  const authorization = request.headers.authorization
+  const apiKey = authorization === undefined ? apiKeyOf(request) : undefined
+  // The header as sent is the cache key below.
+  const header = authorization ?? (apiKey === undefined ? undefined : `x-api-key ${apiKey}`)
   // Keep-alive clients send the same header on every request of a
   // connection: the last success on this socket is remembered, so the token
   // is hashed once per connection rather than once per request (6% of CPU
@@ -117,6 +116,8 @@ export function authenticateBearer (request: FastifyRequest, tokens: TokenTable)
   const socket = request.raw.socket
   const cached = socket?.[kAuthCache]
   if (cached !== undefined && cached.tokens === tokens && cached.header === header) return cached.user
+  // Parsed only when the socket's last success does not answer for it.
+  const token = authorization === undefined ? apiKey : bearerToken(authorization)
   if (token === undefined) {
     throw Unauthenticated("Missing bearer token: send 'Authorization: Bearer <token>'")
   }
